@@ -1,0 +1,1 @@
+"""A concrete workflow model used only by the workflow tests (installed by settings_test)."""

@@ -1,0 +1,13 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("lianxin.core.urls")),
+    path("network/", include("lianxin.network.urls")),
+    path("workforce/", include("lianxin.workforce.urls")),
+    path("patients/", include("lianxin.patients.urls")),
+    path("api/", include("lianxin.api_urls")),
+    path("fhir/", include("lianxin.interfaces.fhir.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+]
