@@ -1,3 +1,7 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
 
-urlpatterns: list = []
+from lianxin.core import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+]
