@@ -9,6 +9,7 @@ computed with ISO 7064:1983 MOD 11-2 (``X`` standing for 10). The 15-digit numbe
 from __future__ import annotations
 
 import datetime
+import unicodedata
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -56,6 +57,11 @@ def make_id_number(division_code: str, birth_date: datetime.date, order: int) ->
     return first17 + check_character(first17)
 
 
+def _ascii_digits(text: str) -> bool:
+    """0-9 only: ``str.isdigit`` also accepts other scripts' digits, which int() would read."""
+    return text.isascii() and text.isdigit()
+
+
 def _parse_date(text: str) -> datetime.date | None:
     try:
         return datetime.datetime.strptime(text, "%Y%m%d").date()
@@ -66,10 +72,11 @@ def _parse_date(text: str) -> datetime.date | None:
 def parse_id_number(raw: str, *, today: datetime.date | None = None) -> IdNumber:
     """Validate and normalise; raise ``ValidationError`` with a message a person can act on."""
     today = today or datetime.date.today()
-    value = (raw or "").strip().upper().replace(" ", "")
+    # NFKC turns the full-width digits and Ｘ that Chinese input methods type into ASCII.
+    value = "".join(unicodedata.normalize("NFKC", raw or "").split()).upper()
     upgraded_from = None
     if len(value) == 15:
-        if not value.isdigit():
+        if not _ascii_digits(value):
             raise ValidationError(_("A 15-digit ID number contains digits only."), code="format")
         upgraded_from = value
         first17 = f"{value[:6]}19{value[6:15]}"
@@ -80,7 +87,7 @@ def parse_id_number(raw: str, *, today: datetime.date | None = None) -> IdNumber
             % {"n": len(value)},
             code="length",
         )
-    if not value[:17].isdigit() or not (value[17].isdigit() or value[17] == "X"):
+    if not _ascii_digits(value[:17]) or not (_ascii_digits(value[17]) or value[17] == "X"):
         raise ValidationError(
             _("An ID number is 17 digits followed by a digit or X."), code="format"
         )
