@@ -97,5 +97,9 @@ def test_postgresql_itself_refuses_updates():
     from django.db.utils import DatabaseError
 
     _write(1)
-    with pytest.raises(DatabaseError, match="append-only"), transaction.atomic(), connection.cursor() as cursor:
+    with (
+        pytest.raises(DatabaseError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
         cursor.execute("UPDATE core_auditevent SET action = 'x'")

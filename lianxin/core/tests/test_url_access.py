@@ -39,10 +39,15 @@ def _walk(patterns, prefix="", namespace=""):
 def _concrete(route: str) -> str | None:
     """Turn a route or regex into a path with placeholder values; None if it cannot be built."""
     placeholder = str(uuid.uuid4())
-    path = re.sub(r"<(?:(\w+):)?(\w+)>", lambda m: placeholder if m.group(1) != "int" else "1", route)
-    if path.startswith("^"):
-        path = path.lstrip("^").rstrip("$")
-        path = re.sub(r"\(\?P<format>[^)]*\)", "", path)
+    if "format>" in route:
+        # Format-suffix twins (".json") of a route are the same view; the plain one is tested.
+        return None
+    path = re.sub(
+        r"<(?:(\w+):)?(\w+)>", lambda m: placeholder if m.group(1) != "int" else "1", route
+    )
+    if "^" in route or "(?P<" in route:
+        # A regex route (DRF's router) mounted under a plain prefix such as "api/".
+        path = path.replace("^", "").replace("$", "")
         path = re.sub(r"\(\?P<\w+>[^)]*\)", placeholder, path)
         path = path.replace("\\.", ".").replace("/?", "/")
         if any(ch in path for ch in "()[]*+?\\"):
