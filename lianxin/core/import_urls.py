@@ -1,0 +1,6 @@
+"""Upload pages for bulk imports (institutions, practitioners, residents)."""
+
+from django.urls import path  # noqa: F401
+
+app_name = "imports"
+urlpatterns: list = []
