@@ -8,15 +8,33 @@ from django.utils.translation import gettext_lazy as _
 from lianxin.core.access import access_for
 from lianxin.core.permissions import Perm
 
-# (label, url name, permission needed or None for every signed-in user)
+# (label, url name, permission needed or None for every signed-in user). Later capabilities add
+# their own entries here (referrals, worklists, outreach, emergency).
 NAVIGATION = [
     (_("Home"), "home", None),
     (_("Patients"), "patients:search", Perm.VIEW_PATIENT),
     (_("Institutions"), "network:institution-list", Perm.VIEW_REGISTRY),
     (_("Practitioners"), "workforce:practitioner-list", Perm.VIEW_REGISTRY),
     (_("Figures"), "network:figures", Perm.VIEW_AGGREGATES),
+    (_("Imports"), "imports:upload", Perm.IMPORT_DATA),
     (_("Audit log"), "audit-log", Perm.VIEW_AUDIT),
 ]
+
+
+def navigation_items(request, user) -> list[dict]:
+    access = access_for(user)
+    items = []
+    path = request.path
+    for label, name, perm in NAVIGATION:
+        if perm is not None and not access.has_perm(perm):
+            continue
+        try:
+            url = reverse(name)
+        except NoReverseMatch:
+            continue
+        active = path == url if url == "/" else path.startswith(url)
+        items.append({"label": label, "url": url, "name": name, "active": active})
+    return items
 
 
 def navigation(request):
@@ -24,13 +42,9 @@ def navigation(request):
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
     access = access_for(user)
-    items = []
-    for label, name, perm in NAVIGATION:
-        if perm is not None and not access.has_perm(perm):
-            continue
-        try:
-            items.append({"label": label, "url": reverse(name), "name": name})
-        except NoReverseMatch:
-            continue
     unread = user.notifications.filter(read_at__isnull=True).count()
-    return {"nav_items": items, "access": access, "unread_notifications": unread}
+    return {
+        "nav_items": navigation_items(request, user),
+        "access": access,
+        "unread_notifications": unread,
+    }

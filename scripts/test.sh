@@ -1,0 +1,15 @@
+#!/bin/sh
+# Set up and run the whole test suite: `sh scripts/test.sh` (extra arguments go to pytest).
+# SQLite by default; set DATABASE_URL=postgres://... to run the same suite on PostgreSQL.
+set -eu
+cd "$(dirname "$0")/.."
+PYTHON="${PYTHON:-python3}"
+[ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+.venv/bin/python -m pip install --quiet --upgrade pip
+.venv/bin/python -m pip install --quiet -e '.[test]'
+# The browser and DICOM tests drive real peers from Debian: Chromium (through Playwright, never a
+# downloaded browser) and dcmtk. Install them when we can; otherwise those tests say why they skip.
+if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+fi
+exec .venv/bin/python -m pytest "$@"
