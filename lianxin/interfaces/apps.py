@@ -5,3 +5,8 @@ class Config(AppConfig):
     name = "lianxin.interfaces"
     label = "interfaces"
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from lianxin.interfaces.fhir.resources import register_all
+
+        register_all()
