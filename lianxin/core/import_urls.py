@@ -1,6 +1,13 @@
 """Upload pages for bulk imports (institutions, practitioners, residents)."""
 
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from lianxin.core import import_views
 
 app_name = "imports"
-urlpatterns: list = []
+urlpatterns = [
+    path("", import_views.upload, name="upload"),
+    path("report/", import_views.report, name="report"),
+    path("report/csv/", import_views.report_csv, name="report-csv"),
+    path("report/xlsx/", import_views.report_xlsx, name="report-xlsx"),
+]
