@@ -443,8 +443,14 @@ class Importer:
         """(field, value) pairs that must not repeat inside one file."""
         return []
 
-    def import_row(self, values: Mapping[str, Any]) -> tuple[str, list[str]]:
-        """Write one row through the app's action; return (status, notes)."""
+    def import_row(
+        self, values: Mapping[str, Any], errors: dict[str, list[str]]
+    ) -> tuple[str, list[str]]:
+        """Write one row through the app's action; return (status, notes).
+
+        ``errors`` holds what the reader already found wrong (a cell that is not a date, a
+        repeated ID number): add to it, and pass it to ``call_action`` so that the action's own
+        messages join them and nothing is written."""
         raise NotImplementedError
 
 
@@ -572,26 +578,23 @@ def _import_one(
         try:
             values[column.key] = convert(column, raw)
         except CellError as exc:
-            errors.append((labels[column.key], str(exc)))
+            errors.append((column.key, str(exc)))
     result = RowResult(number, Status.ERROR, _describe(importer, values))
     for key, value in importer.identities(values):
         if not value:
             continue
         first = seen.setdefault((key, value), number)
         if first != number:
-            errors.append(
-                (
-                    labels.get(key, key),
-                    _("Same value as row %(row)d of this file.") % {"row": first},
-                )
-            )
-    if errors:
-        result.messages = errors
-        return result
+            errors.append((key, _("Same value as row %(row)d of this file.") % {"row": first}))
+    found: dict[str, list[str]] = {}
+    for key, message in errors:
+        found.setdefault(key, []).append(message)
     try:
         with transaction.atomic():
-            result.status, notes = importer.import_row(values)
-        result.messages = [("", note) for note in notes]
+            status, notes = importer.import_row(values, found)
+            if found:  # an importer that returned despite the errors still writes nothing
+                raise ValidationError(found)
+        result.status, result.messages = status, [("", note) for note in notes]
     except ValidationError as exc:
         result.messages = _messages(exc, labels)
     except ActionError as exc:

@@ -118,34 +118,33 @@ class InstitutionImporter(Importer):
     def identities(self, values: Mapping[str, Any]) -> list[tuple[str, str]]:
         return [("code", normalise_code(values.get("code")))]
 
-    def import_row(self, values: Mapping[str, Any]) -> tuple[str, list[str]]:
-        errors: dict[str, list[str]] = {}
+    def import_row(
+        self, values: Mapping[str, Any], errors: dict[str, list[str]]
+    ) -> tuple[str, list[str]]:
         code = normalise_code(values.get("code"))
         name = " ".join(str(values.get("name") or "").split())
         existing = Institution.objects.filter(code=code).first() if code else None
-        if existing is not None:
+        if existing is not None and not errors:
             if existing.name == name:
                 return Status.SKIPPED, [_("Already registered; not changed.")]
-            raise ValidationError(
-                {
-                    "code": _("This code is already registered to %(name)s.")
-                    % {"name": existing.name}
-                }
-            )
+            errors["code"] = [
+                _("This code is already registered to %(name)s.") % {"name": existing.name}
+            ]
+            raise ValidationError(errors)
         tier = ""
         try:
             tier = parse_tier(values.get("tier") or "")
         except ValidationError as exc:
-            errors.update(exc.message_dict)
+            errors.setdefault("tier", exc.message_dict["tier"])
         parent = None
         parent_code = normalise_code(values.get("parent"))
         if parent_code:
             parent = Institution.objects.filter(code=parent_code).first()
             if parent is None:
-                errors["parent"] = [
+                errors.setdefault("parent", []).append(
                     _("No institution with the code %(code)s (list it above this row).")
                     % {"code": parent_code}
-                ]
+                )
         community = None
         community_name = values.get("community") or ""
         if community_name:

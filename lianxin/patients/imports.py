@@ -114,13 +114,14 @@ class ResidentImporter(Importer):
             number = parse_id_number(number).value if number else ""
         return [("id_number", number), ("mrn", values.get("mrn") or "")]
 
-    def import_row(self, values: Mapping[str, Any]) -> tuple[str, list[str]]:
-        errors: dict[str, list[str]] = {}
+    def import_row(
+        self, values: Mapping[str, Any], errors: dict[str, list[str]]
+    ) -> tuple[str, list[str]]:
         sex = ""
         try:
             sex = parse_sex(values.get("sex") or "")
         except ValidationError as exc:
-            errors.update(exc.message_dict)
+            errors.setdefault("sex", []).extend(exc.messages)
         number = values.get("id_number") or None
         already_here = False
         if number:

@@ -163,25 +163,28 @@ class PractitionerImporter(Importer):
             elif code not in codes:
                 codes.append(code)
         if unknown:
-            errors["specialties"] = [
+            errors.setdefault("specialties", []).append(
                 _("Unknown specialties: %(items)s (use the codes of 诊疗科目, e.g. 03.04).")
                 % {"items": ", ".join(unknown)}
-            ]
+            )
         return codes
 
-    def import_row(self, values: Mapping[str, Any]) -> tuple[str, list[str]]:
-        errors: dict[str, list[str]] = {}
+    def import_row(
+        self, values: Mapping[str, Any], errors: dict[str, list[str]]
+    ) -> tuple[str, list[str]]:
         code = normalise_code(values.get("institution"))
-        institution = self._institution(code)
+        institution = self._institution(code) if code else None
         if institution is None:
-            raise ValidationError(
-                {"institution": _("No institution with the code %(code)s.") % {"code": code}}
+            # Department, licence and permission all depend on the institution: stop here.
+            errors.setdefault("institution", []).append(
+                _("No institution with the code %(code)s.") % {"code": code}
             )
+            raise ValidationError(errors)
         if not access_for(self.actor).has_perm(Perm.IMPORT_DATA, institution):
             raise NotAllowed(_("You may not import the staff of %(inst)s.") % {"inst": institution})
         name = " ".join(str(values.get("name") or "").split())
         licence = normalise_code(values.get("licence_number")) or None
-        if licence:
+        if licence and not errors:
             existing = Practitioner.objects.filter(licence_number=licence).first()
             if (
                 existing is not None
@@ -191,19 +194,21 @@ class PractitionerImporter(Importer):
                 return Status.SKIPPED, [_("Already registered; not changed.")]
         title = _lookup(values.get("title"), Title.choices, TITLE_WORDS)
         if title is None:
-            errors["title"] = [
+            errors.setdefault("title", []).append(
                 _("Unknown title %(value)s; e.g. 主任医师, 主治医师, 乡村医生, 护师.")
                 % {"value": values.get("title") or ""}
-            ]
+            )
         sex = ""
         if values.get("sex"):
             sex = SEX_WORDS.get(_key(values["sex"]), "")
             if not sex:
-                errors["sex"] = [_("Write the sex as 男 or 女 (or M/F).")]
+                errors.setdefault("sex", []).append(_("Write the sex as 男 or 女 (or M/F)."))
         if values.get("profession"):
             profession = _lookup(values["profession"], Profession.choices, PROFESSION_WORDS)
             if profession is None:
-                errors["profession"] = [_("Unknown profession; e.g. 医师, 护士, 技师, 药师.")]
+                errors.setdefault("profession", []).append(
+                    _("Unknown profession; e.g. 医师, 护士, 技师, 药师.")
+                )
         elif title in NURSE_TITLES:
             profession = Profession.NURSE
         elif title in TECHNICIAN_TITLES:
@@ -217,10 +222,10 @@ class PractitionerImporter(Importer):
                 institution=institution, code__iexact=department_code
             ).first()
             if department is None:
-                errors["department"] = [
+                errors.setdefault("department", []).append(
                     _("%(inst)s has no department with the code %(code)s.")
                     % {"inst": institution, "code": department_code}
-                ]
+                )
         specialties = self._specialty_codes(values.get("specialties") or "", errors)
         call_action(
             errors,
