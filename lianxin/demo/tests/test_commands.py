@@ -1,0 +1,123 @@
+"""``lianxin demo`` and ``lianxin serve``: modes, idempotence, argument parsing, the WSGI app."""
+
+from __future__ import annotations
+
+import io
+from wsgiref.util import setup_testing_defaults
+
+import pytest
+from django.core.management import call_command
+from django.core.management.base import CommandError
+
+from lianxin.core.management.commands import serve as serve_module
+from lianxin.network.models import Institution
+from lianxin.patients.models import Patient
+from lianxin.testing.factories import InstitutionFactory
+
+pytestmark = pytest.mark.django_db
+
+SMALL = ("--residents", "40", "--villages", "11")
+
+
+def run(*args: str) -> str:
+    out = io.StringIO()
+    call_command(*args, stdout=out)
+    return out.getvalue()
+
+
+@pytest.fixture
+def demo_mode(settings):
+    settings.DEMO_MODE = True
+
+
+@pytest.fixture
+def served(monkeypatch):
+    calls = []
+    monkeypatch.setattr(serve_module, "waitress_serve", lambda app, **kw: calls.append(kw))
+    return calls
+
+
+def test_the_demo_command_refuses_outside_demo_mode(settings):
+    settings.DEMO_MODE = False
+    with pytest.raises(CommandError, match="demo mode"):
+        run("demo", "--no-serve", *SMALL)
+    assert not Institution.objects.exists()
+
+
+def test_demo_no_serve_twice_builds_once(demo_mode, served):
+    first = run("demo", "--no-serve", *SMALL)
+    institutions = Institution.objects.count()
+    second = run("demo", "--no-serve", "--residents", "99", "--villages", "11")
+    assert "Built in" in first
+    assert "already built" in second
+    assert Institution.objects.count() == institutions
+    assert Patient.objects.count() == 40
+    for output in (first, second):
+        assert "commission" in output and "lianxin-demo" in output
+    assert served == []
+
+
+def test_the_demo_will_not_build_into_a_database_holding_other_data(demo_mode):
+    InstitutionFactory()
+    with pytest.raises(CommandError, match="empty database"):
+        run("demo", "--no-serve", *SMALL)
+
+
+def test_reset_builds_the_county_again(demo_mode, served):
+    run("demo", "--no-serve", *SMALL)
+    output = run("demo", "--no-serve", "--reset", "--residents", "25", "--villages", "11")
+    assert "Built in" in output
+    assert Patient.objects.count() == 25
+
+
+def test_the_demo_prints_url_logins_and_build_time_before_serving(demo_mode, served):
+    output = run("demo", *SMALL, "--port", "8123")
+    assert "http://127.0.0.1:8123/" in output
+    assert output.index("Built in") < output.index("Demo logins") < output.index("http://")
+    for username in ("village", "township", "specialist", "network", "commission"):
+        assert f"  {username} " in output
+    assert served == [{"host": "127.0.0.1", "port": 8123, "threads": 4, "ident": "lianxin"}]
+
+
+def test_the_demo_rejects_a_negative_resident_count(demo_mode):
+    with pytest.raises(CommandError):
+        run("demo", "--no-serve", "--residents", "-5")
+
+
+def test_serve_defaults_to_localhost_port_8000(served, settings, tmp_path):
+    settings.STATIC_ROOT = tmp_path / "static"
+    run("serve")
+    assert served == [{"host": "127.0.0.1", "port": 8000, "threads": 4, "ident": "lianxin"}]
+
+
+def test_serve_takes_host_port_and_threads(served, settings, tmp_path):
+    settings.STATIC_ROOT = tmp_path / "static"
+    run("serve", "--host", "0.0.0.0", "--port", "8080", "--threads", "2")  # noqa: S104
+    assert served == [{"host": "0.0.0.0", "port": 8080, "threads": 2, "ident": "lianxin"}]  # noqa: S104
+
+
+@pytest.mark.parametrize(
+    "args", [("--port", "0"), ("--port", "70000"), ("--port", "http"), ("--threads", "0")]
+)
+def test_serve_rejects_impossible_ports_and_thread_counts(served, args):
+    with pytest.raises(CommandError):
+        run("serve", *args)
+    assert served == []
+
+
+def test_the_wsgi_app_serves_pages_and_static_files(settings, tmp_path):
+    settings.STATIC_ROOT = tmp_path / "static"
+    app = serve_module.wsgi_app()
+
+    def get(path: str) -> tuple[str, bytes]:
+        environ: dict = {"PATH_INFO": path, "HTTP_HOST": "127.0.0.1"}
+        setup_testing_defaults(environ)
+        status = []
+        body = b"".join(app(environ, lambda s, headers, exc_info=None: status.append(s)))
+        return status[0], body
+
+    status, body = get("/login/")
+    assert status.startswith("200")
+    assert b"<form" in body
+    status, body = get("/static/lianxin/lianxin.css")
+    assert status.startswith("200") and body
