@@ -6,10 +6,11 @@ import csv
 import io
 
 import pytest
+from django.core.management import CommandError, call_command
 from django.utils import translation
 from openpyxl import load_workbook
 
-from lianxin.cli import main
+from lianxin.cli import ALIASES
 from lianxin.core.models import AuditEvent
 from lianxin.core.tests.test_imports import HEADERS_ZH, good_rows, id_number, make_csv, make_xlsx
 from lianxin.patients.models import Patient
@@ -22,12 +23,18 @@ def english():
 
 
 def run(capsys, *args: str) -> tuple[int, str]:
-    """Run the console command as a person would; its exit code and what it printed."""
+    """Run the command as ``lianxin import`` does; its exit code and what it printed.
+
+    ``call_command`` rather than the console entry point: the latter closes the database
+    connections when it ends, which would end the test's transaction on PostgreSQL."""
     code = 0
     try:
-        main(["lianxin", "import", *args])
+        call_command(ALIASES["import"], *args)
     except SystemExit as exc:
         code = exc.code or 0
+    except CommandError as exc:  # the entry point prints it and exits with its return code
+        code = exc.returncode
+        print(exc)
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
