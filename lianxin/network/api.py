@@ -81,6 +81,8 @@ class CommunityDetailSerializer(CommunitySerializer):
 
 
 class CommunityViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Communities (医共体 / 医联体) of the user and those containing them; detail lists members."""
+
     queryset = Community.objects.select_related("lead")
     filterset_fields = ["kind"]
 
@@ -202,6 +204,9 @@ class InstitutionViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Institutions in the user's communities (a commission: its division); detail lists
+    departments and communities. Network administrators create, institution administrators edit."""
+
     queryset = Institution.objects.select_related("parent")
     filterset_class = InstitutionFilter
 
@@ -287,6 +292,8 @@ class DepartmentViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Departments and shared centres of visible institutions."""
+
     queryset = Department.objects.select_related("institution")
     filterset_class = DepartmentFilter
 
@@ -336,6 +343,8 @@ class AgreementFilter(django_filters.FilterSet):
 
 
 class AgreementViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Cooperation agreements between two visible institutions."""
+
     queryset = Agreement.objects.select_related("party_a", "party_b", "community")
     serializer_class = AgreementSerializer
     filterset_class = AgreementFilter
@@ -410,6 +419,8 @@ class EquipmentViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Equipment of visible institutions; ``POST …/status/`` marks it in use, idle or broken."""
+
     queryset = Equipment.objects.select_related("institution", "department", "capability")
     filterset_class = EquipmentFilter
 

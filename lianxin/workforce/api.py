@@ -105,6 +105,8 @@ class PractitionerViewSet(
     mixins.CreateModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Practitioners of visible institutions, with specialties; detail adds credentials."""
+
     queryset = Practitioner.objects.select_related("institution", "department").prefetch_related(
         "specialties"
     )

@@ -178,3 +178,23 @@ def test_the_community_page_is_scoped(personas):
     assert personas.client("doctor").get(url).status_code == 200
     assert personas.client("outsider").get(url).status_code == 404
     assert personas.client("commission").get(url).status_code == 200
+
+
+def _page_queries(client, url) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as ctx:
+        assert client.get(url).status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_the_institution_list_page_keeps_a_constant_query_count(personas):
+    from lianxin.testing.factories import add_member
+
+    client = personas.client("doctor")
+    url = reverse("network:institution-list")
+    before = _page_queries(client, url)
+    for _ in range(20):
+        add_member(personas.community_a, InstitutionFactory(parent=personas.township_a))
+    assert _page_queries(client, url) == before

@@ -84,3 +84,26 @@ def test_an_admin_grants_a_role_from_the_institution_page(personas):
     assert refused.status_code == 302
     forget_access(personas.colleague)
     assert not access_for(personas.colleague).has_perm(Perm.MANAGE_NETWORK)
+
+
+def test_the_practitioner_list_page_keeps_a_constant_query_count(personas):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from lianxin.workforce.models import Specialty
+
+    client = personas.client("doctor")
+    url = reverse("workforce:practitioner-list")
+
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(url).status_code == 200
+        return len(ctx.captured_queries)
+
+    before = count()
+    specialty = Specialty.objects.get(code="02")
+    for _ in range(20):
+        PractitionerFactory(
+            institution=personas.county_a, department=personas.department_a
+        ).specialties.add(specialty)
+    assert count() == before
