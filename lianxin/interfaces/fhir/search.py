@@ -17,6 +17,8 @@ from django.http import QueryDict
 
 DEFAULT_COUNT = 50
 MAX_COUNT = 200
+# Far beyond any real result; keeps OFFSET inside what every database accepts.
+MAX_OFFSET = 10_000_000
 # Parameters that steer the result rather than filter it.
 CONTROL_PARAMS = frozenset({"_count", "_offset", "_format"})
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_\-]*$")
@@ -58,12 +60,17 @@ def parse_query(query: QueryDict, known: Iterable[str], *, lenient: bool) -> Sea
     ignored: list[str] = []
     offset, count = 0, DEFAULT_COUNT
     for key, values in query.lists():
+        if "\x00" in key or any("\x00" in value for value in values):
+            # PostgreSQL cannot compare text containing NUL; no real value holds one.
+            raise SearchError("Search values must not contain NUL characters.")
         name, _, modifier = key.partition(":")
         if key in CONTROL_PARAMS:
             if key == "_count":
                 count = min(_int(values[-1], "_count", minimum=0), MAX_COUNT)
             elif key == "_offset":
                 offset = _int(values[-1], "_offset", minimum=0)
+                if offset > MAX_OFFSET:
+                    raise SearchError(f"_offset must be at most {MAX_OFFSET}.")
             continue
         if not _NAME.match(name) or name not in known:
             if lenient:

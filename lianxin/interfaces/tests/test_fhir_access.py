@@ -125,3 +125,31 @@ def test_the_client_may_ask_for_fhir_json_in_the_accept_header(personas):
     client = personas.client("doctor")
     response = fhir_get(client, "/fhir/Patient", HTTP_ACCEPT="application/fhir+json")
     assert response.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/fhir/Patient", {"name": "\x00"}),
+        ("/fhir/Patient", {"identifier": "|"}),
+        ("/fhir/Patient", {"identifier": "urn:lianxin:institution:|x"}),
+        ("/fhir/Patient", {"identifier": "a" * 5000}),
+        ("/fhir/Patient", {"_offset": "9" * 30}),
+        ("/fhir/Patient", {"_count": "9" * 30}),
+        ("/fhir/Patient", {"_count": "1e3"}),
+        ("/fhir/Patient", {"birthdate": "0000-01-01"}),
+        ("/fhir/Patient", {"birthdate": "ge"}),
+        ("/fhir/Patient", {"_id": ","}),
+        ("/fhir/Patient", {"telecom": "phone|"}),
+        ("/fhir/Organization", {"partof": "Organization/"}),
+        ("/fhir/Organization", {"partof": "Organization/Organization/x"}),
+        ("/fhir/PractitionerRole", {"specialty": "|"}),
+        ("/fhir/Patient/%00", {}),
+        ("/fhir/%00", {}),
+    ],
+)
+def test_odd_input_is_answered_with_a_4xx_or_a_result_never_a_500(personas, path, params):
+    response = fhir_get(personas.client("doctor"), path, params)
+    assert response.status_code in {200, 400, 404}
+    if response.status_code != 200:
+        assert response.data_json["resourceType"] == "OperationOutcome"
