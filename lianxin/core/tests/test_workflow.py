@@ -9,6 +9,7 @@ from datetime import timedelta
 import pytest
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.management import call_command
+from django.test.utils import isolate_apps
 
 from lianxin.core.errors import ActionError, Conflict, NotAllowed
 from lianxin.core.models import AuditEvent
@@ -22,6 +23,7 @@ from lianxin.core.workflow import (
     Status,
     Transition,
     Workflow,
+    WorkflowItem,
     allowed_transitions,
     create_item,
     durations_in_state,
@@ -33,6 +35,7 @@ from lianxin.core.workflow import (
     workflow_models,
     workflow_transitioned,
 )
+from lianxin.core.workflow.checks import check_workflow_models, problems_of
 
 pytestmark = pytest.mark.django_db
 
@@ -169,6 +172,16 @@ def test_it_finds_every_concrete_workflow_model_and_its_history():
     assert {Errand, Alert} <= set(workflow_models())
     assert Errand.history_model() is ErrandTransition
     assert Alert.history_model() is AlertTransition
+    assert check_workflow_models() == []
+
+
+@isolate_apps("lianxin.core.tests.workflowapp")
+def test_the_system_check_names_a_workflow_model_without_history():
+    class Stray(WorkflowItem):
+        class Meta:
+            app_label = "workflowapp"
+
+    assert [problem.id for problem in problems_of(Stray)] == ["workflow.E002"]
 
 
 # --- allowed transitions -----------------------------------------------------------------------
@@ -264,7 +277,7 @@ def test_a_disallowed_transition_names_both_states_and_changes_nothing(personas,
 def test_a_disallowed_transition_by_name_says_where_it_is_allowed_from(personas):
     errand = make_errand(personas, Status.COMPLETED)
     before = counts(errand)
-    with pytest.raises(ActionError, match="Cannot accept a errand that is completed") as caught:
+    with pytest.raises(ActionError, match="Cannot accept this errand: it is completed") as caught:
         transition(errand, "accept", actor=personas.specialist)
     assert "only from received" in str(caught.value)
     assert counts(errand) == before
@@ -272,7 +285,7 @@ def test_a_disallowed_transition_by_name_says_where_it_is_allowed_from(personas)
 
 def test_an_unknown_transition_name_is_refused(personas):
     errand = make_errand(personas, Status.REQUESTED)
-    with pytest.raises(ActionError, match="no transition named teleport"):
+    with pytest.raises(ActionError, match="no step named teleport"):
         transition(errand, "teleport", actor=personas.specialist)
 
 

@@ -8,6 +8,7 @@ Import this package from models and actions modules, not from settings or app co
 defines abstract models.
 """
 
+from lianxin.core.workflow import checks as _checks  # noqa: F401 - registers the system check
 from lianxin.core.workflow.definition import (
     DEFAULT_TRANSITIONS,
     DEFAULT_WORKFLOW,

@@ -81,7 +81,7 @@ def _refusal(item: WorkflowItem, key: str) -> ActionError:
     allowed = sorted({t.name for t in workflow.from_status(item.status)})
     now_allowed = ", ".join(allowed) or _("nothing (it is closed)")
     if key in _STATUS_VALUES:
-        message = _("A %(noun)s cannot go from %(current)s to %(target)s.") % {
+        message = _("This %(noun)s cannot go from %(current)s to %(target)s.") % {
             "noun": _noun(item),
             "current": item.status,
             "target": key,
@@ -89,14 +89,14 @@ def _refusal(item: WorkflowItem, key: str) -> ActionError:
     else:
         sources = sorted({s for t in workflow.transitions if t.name == key for s in t.sources})
         if sources:
-            message = _("Cannot %(name)s a %(noun)s that is %(current)s (only from %(src)s).") % {
+            message = _("Cannot %(name)s this %(noun)s: it is %(current)s (only from %(src)s).") % {
                 "name": key,
                 "noun": _noun(item),
                 "current": item.status,
                 "src": ", ".join(sources),
             }
         else:
-            message = _("A %(noun)s has no transition named %(name)s.") % {
+            message = _("There is no step named %(name)s for a %(noun)s.") % {
                 "noun": _noun(item),
                 "name": key,
             }
@@ -371,7 +371,7 @@ def create_item(
     status = Status(status)
     if status not in workflow.initial:
         raise ActionError(
-            _("A %(noun)s cannot start as %(status)s.")
+            _("A new %(noun)s cannot start as %(status)s.")
             % {"noun": model._meta.verbose_name, "status": status}
         )
     bad = set(fields) & PROTECTED_FIELDS
