@@ -24,7 +24,7 @@ from lianxin.core.permissions import Perm
 # The web page takes smaller files than the console command: a browser upload is held in memory.
 MAX_UPLOAD_BYTES = 10 * 1024 * 1024
 # A page request should finish while the person waits; larger files go to the console command.
-MAX_UPLOAD_ROWS = 5000
+MAX_UPLOAD_ROWS = 2000
 SESSION_KEY = "lianxin_import_report"
 ROWS_SHOWN = 1000
 KIND_CHOICES = [

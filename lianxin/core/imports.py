@@ -238,6 +238,9 @@ def _is_filled(value: Any) -> bool:
     return value is not None and str(value).strip() != ""
 
 
+CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _decode(data: bytes) -> str:
     """UTF-8 (with or without BOM), UTF-16 with BOM (Excel's "Unicode text"), or GB18030 — the
     superset of GBK that Chinese Excel writes CSV in by default."""
@@ -253,7 +256,7 @@ def _decode(data: bytes) -> str:
             except UnicodeDecodeError:
                 continue
             # GB18030 decodes many binary files; real text has no control characters.
-            if not any(unicodedata.category(ch) == "Cc" and ch not in "\t\r\n" for ch in text):
+            if not CONTROL_RE.search(text):
                 return text
     raise FileError(
         _(

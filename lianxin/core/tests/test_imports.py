@@ -2,16 +2,29 @@
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import io
 
 import pytest
 from django.utils import translation
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from openpyxl import Workbook, load_workbook
 
 from lianxin.core.idnumber import make_id_number
-from lianxin.core.imports import FileError, ImportReport, Status, read_table, run_import
+from lianxin.core.imports import (
+    CellError,
+    Column,
+    FileError,
+    ImportReport,
+    Status,
+    convert,
+    map_headers,
+    read_table,
+    run_import,
+)
 from lianxin.core.models import AuditEvent
 from lianxin.patients.imports import ResidentImporter
 from lianxin.patients.models import Patient, PatientIdentifier
@@ -369,3 +382,43 @@ def test_text_that_excel_would_run_as_a_formula_is_kept_as_text_in_the_report(pe
     sheet = load_workbook(io.BytesIO(report.to_xlsx())).active
 
     assert sheet["C2"].value.startswith("'=") and sheet["C2"].data_type == "s"
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    data=st.one_of(
+        st.binary(max_size=400),
+        st.text(max_size=200).map(lambda t: t.encode("utf-8")),
+        st.text(max_size=200).map(lambda t: ("姓名,身份证号\n" + t).encode("gb18030")),
+        st.binary(max_size=200).map(lambda b: b"PK\x03\x04" + b),
+    ),
+    filename=st.sampled_from(["a.csv", "a.xlsx", "a.txt", ""]),
+)
+def test_any_bytes_give_a_table_or_a_file_error_never_a_crash(data, filename):
+    try:
+        table = read_table(data, filename)
+    except FileError as exc:
+        assert exc.messages
+        return
+    try:
+        map_headers(ResidentImporter(actor=None), table.headers)
+    except FileError as exc:
+        assert exc.messages
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    value=st.one_of(
+        st.none(),
+        st.text(max_size=30),
+        st.integers(),
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.dates().map(lambda d: d),
+        st.datetimes(),
+        st.booleans(),
+    ),
+    kind=st.sampled_from(["text", "identifier", "phone", "date", "integer", "decimal"]),
+)
+def test_any_cell_converts_or_gives_a_cell_error(value, kind):
+    with contextlib.suppress(CellError):
+        convert(Column("x", "x", kind=kind), value)

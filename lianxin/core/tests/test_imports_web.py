@@ -163,3 +163,30 @@ def test_a_network_administrator_sees_the_upload_form(personas):
 
     assert response.status_code == 200
     assert b'type="file"' in response.content
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"institution": "not-a-uuid"},
+        {"kind": "patients"},
+        {"file": ""},
+        {"sheet": "x" * 40},
+    ],
+)
+def test_a_malformed_form_is_answered_with_field_errors(personas, fields):
+    response = upload(personas.client("admin"), personas, make_csv(good_rows()), **fields)
+
+    assert response.status_code == 200 and response.context["form"].errors
+    assert not Patient.objects.filter(name="李四").exists()
+
+
+def test_a_report_left_in_an_old_shape_in_the_session_is_dropped(personas):
+    client = personas.client("admin")
+    session = client.session
+    session["lianxin_import_report"] = {"kind": "residents", "rows": [["bad"]]}
+    session.save()
+
+    response = client.get(reverse("imports:report"))
+
+    assert response.status_code == 302
