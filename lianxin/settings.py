@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "lianxin.network",
     "lianxin.workforce",
     "lianxin.patients",
+    "lianxin.referrals",
     "lianxin.interfaces",
     "lianxin.demo",
 ]
@@ -199,6 +200,15 @@ SPECTACULAR_SETTINGS = {
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several models have a "kind" or "sex" field with different choices; name each set.
+    "ENUM_NAME_OVERRIDES": {
+        "CommunityKindEnum": "lianxin.network.models.CommunityKind",
+        "DepartmentKindEnum": "lianxin.network.models.DepartmentKind",
+        "AgreementKindEnum": "lianxin.network.models.AgreementKind",
+        "CapabilityKindEnum": "lianxin.network.models.CapabilityKind",
+        "PatientSexEnum": "lianxin.patients.models.Sex",
+        "PractitionerSexEnum": [("M", "Male"), ("F", "Female")],
+    },
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
@@ -217,3 +227,8 @@ LOGGING = {
 if MODE == "production" and not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
+
+# Outbound notification channels (SMS gateway …) for urgent messages; see lianxin.core.notify.
+LIANXIN_NOTIFICATION_CHANNELS = env_list(
+    "LIANXIN_NOTIFICATION_CHANNELS", ["lianxin.core.notify.ConsoleChannel"]
+)

@@ -6,6 +6,7 @@ urlpatterns = [
     path("network/", include("lianxin.network.urls")),
     path("workforce/", include("lianxin.workforce.urls")),
     path("patients/", include("lianxin.patients.urls")),
+    path("referrals/", include("lianxin.referrals.urls")),
     path("imports/", include("lianxin.core.import_urls")),
     path("api/", include("lianxin.api_urls")),
     path("fhir/", include("lianxin.interfaces.fhir.urls")),

@@ -13,6 +13,8 @@ from lianxin.core.permissions import Perm
 NAVIGATION = [
     (_("Home"), "home", None),
     (_("Patients"), "patients:search", Perm.VIEW_PATIENT),
+    (_("Referrals"), "referrals:incoming", Perm.REQUEST_SERVICE),
+    (_("Consultations"), "referrals:consultations", Perm.REQUEST_SERVICE),
     (_("Institutions"), "network:institution-list", Perm.VIEW_REGISTRY),
     (_("Practitioners"), "workforce:practitioner-list", Perm.VIEW_REGISTRY),
     (_("Figures"), "network:figures", Perm.VIEW_AGGREGATES),

@@ -44,6 +44,7 @@ class Perm(StrEnum):
     MANAGE_OUTREACH = "manage_outreach"
     EMERGENCY_ROUTING = "emergency_routing"
     ESCALATION_TARGET = "escalation_target"
+    MANAGE_SLOTS = "manage_slots"  # publish and withdraw slots reserved for referrals
 
 
 _CLINICAL = {
@@ -71,7 +72,9 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.EMERGENCY_DESK: frozenset(
         {Perm.VIEW_REGISTRY, Perm.VIEW_PATIENT, Perm.REGISTER_PATIENT, Perm.EMERGENCY_ROUTING}
     ),
-    Role.DEPARTMENT_HEAD: frozenset(_CLINICAL | {Perm.ESCALATION_TARGET, Perm.VIEW_AGGREGATES}),
+    Role.DEPARTMENT_HEAD: frozenset(
+        _CLINICAL | {Perm.ESCALATION_TARGET, Perm.VIEW_AGGREGATES, Perm.MANAGE_SLOTS}
+    ),
     Role.DUTY_OFFICER: frozenset(
         {Perm.VIEW_REGISTRY, Perm.VIEW_PATIENT, Perm.ESCALATION_TARGET, Perm.VIEW_AGGREGATES}
     ),
@@ -84,6 +87,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_AUDIT,
             Perm.VIEW_AGGREGATES,
             Perm.REGISTER_PATIENT,
+            Perm.MANAGE_SLOTS,
         }
     ),
     Role.NETWORK_ADMIN: frozenset(

@@ -70,6 +70,5 @@ def render_sections(request: HttpRequest, patient: Any) -> list[tuple[Section, S
 
 
 # Placeholders until the referral, diagnostics and primary-care apps provide theirs.
-register_section("referrals", _("Referrals"), EMPTY_TEMPLATE, order=10)
 register_section("results", _("Results"), EMPTY_TEMPLATE, order=20)
 register_section("follow-ups", _("Follow-ups"), EMPTY_TEMPLATE, order=30)

@@ -39,6 +39,9 @@ class FhirJSONRenderer(JSONRenderer):
 
 
 class FhirView(APIView):
+    # The FHIR façade documents itself with its CapabilityStatement (/fhir/metadata), not in the
+    # REST API's OpenAPI schema.
+    schema = None
     # Token first: an anonymous request then gets 401 with "WWW-Authenticate: Token".
     authentication_classes = [TokenAuthentication, SessionAuthentication]
     permission_classes = [IsAuthenticated]
