@@ -208,6 +208,10 @@ SPECTACULAR_SETTINGS = {
         "CapabilityKindEnum": "lianxin.network.models.CapabilityKind",
         "PatientSexEnum": "lianxin.patients.models.Sex",
         "PractitionerSexEnum": [("M", "Male"), ("F", "Female")],
+        "FollowUpKindEnum": "lianxin.referrals.rules.FollowUpKind",
+        "ConsultationKindEnum": "lianxin.referrals.rules.ConsultationKind",
+        "WorkflowStatusEnum": "lianxin.core.workflow.states.Status",
+        "EquipmentStatusEnum": "lianxin.network.models.EquipmentStatus",
     },
 }
 
