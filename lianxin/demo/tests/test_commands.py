@@ -63,6 +63,9 @@ def test_the_demo_will_not_build_into_a_database_holding_other_data(demo_mode):
         run("demo", "--no-serve", *SMALL)
 
 
+# A real transaction: PostgreSQL will not TRUNCATE (flush) tables with deferred constraint checks
+# pending in the test's transaction. Serialised rollback puts the migrated catalogues back after.
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
 def test_reset_builds_the_county_again(demo_mode, served):
     run("demo", "--no-serve", *SMALL)
     output = run("demo", "--no-serve", "--reset", "--residents", "25", "--villages", "11")
