@@ -86,7 +86,7 @@ def _plan_villages(county: DemoCounty) -> tuple[list[Institution], list[float]]:
     return villages, weights
 
 
-def _resident_rows(county: DemoCounty) -> Iterator[tuple[Patient, Institution, bool]]:
+def _resident_rows(county: DemoCounty) -> Iterator[tuple[Patient, Institution, bool, Institution]]:
     rng = county.rng
     options = county.options
     today_ordinal = options.today.toordinal()
@@ -142,7 +142,7 @@ def _resident_rows(county: DemoCounty) -> Iterator[tuple[Patient, Institution, b
                 division_code=village.division_code,
                 ethnicity="汉族",
             )
-            yield patient, township, rng.random() < SHARE_ALSO_AT_COUNTY_HOSPITAL
+            yield patient, township, rng.random() < SHARE_ALSO_AT_COUNTY_HOSPITAL, village
 
 
 def _order_candidates(rng, sex: str) -> Iterator[int]:
@@ -167,10 +167,12 @@ def build_residents(county: DemoCounty) -> None:
         batch = list(itertools.islice(rows, options.batch_size))
         if not batch:
             break
-        patients = Patient.objects.bulk_create([p for p, _, _ in batch])
+        patients = Patient.objects.bulk_create([row[0] for row in batch])
         identifiers: list[PatientIdentifier] = []
-        for patient, (_, township, at_county) in zip(patients, batch, strict=True):
-            for inst, wanted in ((township, True), (hospital, at_county)):
+        for patient, (_, township, at_county, village) in zip(patients, batch, strict=True):
+            # Every resident is on the books of their village clinic and township centre
+            # (乡村一体化: the village doctor keeps the residents' health records).
+            for inst, wanted in ((village, True), (township, True), (hospital, at_county)):
                 if not wanted:
                     continue
                 counters[inst.pk] = number = counters.get(inst.pk, 0) + 1
