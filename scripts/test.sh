@@ -8,8 +8,11 @@ PYTHON="${PYTHON:-python3}"
 .venv/bin/python -m pip install --quiet --upgrade pip
 .venv/bin/python -m pip install --quiet -e '.[test]'
 # The browser and DICOM tests drive real peers from Debian: Chromium (through Playwright, never a
-# downloaded browser) and dcmtk. Install them when we can; otherwise those tests say why they skip.
-if [ ! -x /usr/bin/chromium ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+# downloaded browser) and dcmtk; the printed referral form embeds a Chinese font from Debian.
+# Install them when we can; otherwise those tests say why they skip.
+if { [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/fonts/truetype/wqy/wqy-microhei.ttc ]; } \
+    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
 fi
 exec .venv/bin/python -m pytest "$@"
