@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lianxin.referrals.views import consultations, referrals, slots
+from lianxin.referrals.views import consultations, printing, referrals, slots
 
 app_name = "referrals"
 urlpatterns = [
@@ -9,6 +9,7 @@ urlpatterns = [
     path("new/", referrals.create, name="create"),
     path("<uuid:id>/", referrals.detail, name="detail"),
     path("<uuid:id>/act/", referrals.act, name="act"),
+    path("<uuid:id>/print/", printing.print_form, name="print"),
     path(
         "<uuid:id>/attachments/<uuid:attachment_id>/",
         referrals.attachment,
