@@ -236,3 +236,7 @@ if MODE == "production" and not DEBUG:
 LIANXIN_NOTIFICATION_CHANNELS = env_list(
     "LIANXIN_NOTIFICATION_CHANNELS", ["lianxin.core.notify.ConsoleChannel"]
 )
+
+# The CJK TrueType font embedded in printed forms (paths separated by ":"); empty: the usual
+# Debian locations (see lianxin.referrals.printing).
+LIANXIN_PDF_FONT = env_str("LIANXIN_PDF_FONT", "")
