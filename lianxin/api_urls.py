@@ -6,7 +6,7 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from rest_framework.routers import DefaultRouter
 
-API_APPS = ["core", "network", "workforce", "patients", "referrals"]
+API_APPS = ["core", "network", "workforce", "patients", "referrals", "diagnostics", "outreach"]
 
 router = DefaultRouter()
 for app in API_APPS:

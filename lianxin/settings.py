@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "lianxin.workforce",
     "lianxin.patients",
     "lianxin.referrals",
+    "lianxin.diagnostics",
+    "lianxin.outreach",
     "lianxin.interfaces",
     "lianxin.demo",
 ]

@@ -7,6 +7,8 @@ urlpatterns = [
     path("workforce/", include("lianxin.workforce.urls")),
     path("patients/", include("lianxin.patients.urls")),
     path("referrals/", include("lianxin.referrals.urls")),
+    path("diagnostics/", include("lianxin.diagnostics.urls")),
+    path("outreach/", include("lianxin.outreach.urls")),
     path("imports/", include("lianxin.core.import_urls")),
     path("api/", include("lianxin.api_urls")),
     path("fhir/", include("lianxin.interfaces.fhir.urls")),

@@ -1,0 +1,9 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DiagnosticsConfig(AppConfig):
+    name = "lianxin.diagnostics"
+    label = "diagnostics"
+    verbose_name = _("Shared diagnostic centres")
+    default_auto_field = "django.db.models.BigAutoField"
