@@ -47,7 +47,7 @@ class ConsoleChannel:
     """Writes outbound messages to the log: the demo's and the tests' SMS gateway."""
 
     name = "console"
-    sent: list[Message] = []  # noqa: RUF012 — kept for tests to read
+    sent: list[Message] = []  # kept for tests to read
 
     def send(self, message: Message) -> None:
         masked = f"{message.phone[:3]}****{message.phone[-4:]}" if message.phone else "-"
@@ -57,7 +57,9 @@ class ConsoleChannel:
 
 @cache
 def channels() -> tuple[Channel, ...]:
-    names = getattr(settings, "LIANXIN_NOTIFICATION_CHANNELS", ["lianxin.core.notify.ConsoleChannel"])
+    names = getattr(
+        settings, "LIANXIN_NOTIFICATION_CHANNELS", ["lianxin.core.notify.ConsoleChannel"]
+    )
     return tuple(import_string(name)() for name in names)
 
 
@@ -102,9 +104,7 @@ def _enqueue(notification_ids: list[str]) -> None:
 def deliver(notification_ids: list[str]) -> int:
     """Send the given notifications through every outbound channel; returns messages sent."""
     sent = 0
-    rows = Notification.objects.filter(external_id__in=notification_ids).select_related(
-        "recipient"
-    )
+    rows = Notification.objects.filter(external_id__in=notification_ids).select_related("recipient")
     for row in rows:
         message = Message(
             recipient_id=row.recipient_id,
