@@ -7,6 +7,7 @@ urlpatterns = [
     path("", referrals.worklist_view, {"box": "incoming"}, name="incoming"),
     path("sent/", referrals.worklist_view, {"box": "sent"}, name="sent"),
     path("new/", referrals.create, name="create"),
+    path("new/receiver/", referrals.receiver_fields, name="receiver-fields"),
     path("<uuid:id>/", referrals.detail, name="detail"),
     path("<uuid:id>/act/", referrals.act, name="act"),
     path("<uuid:id>/print/", printing.print_form, name="print"),

@@ -215,3 +215,22 @@ def test_a_department_head_publishes_slots_on_the_page(personas, cardiology, hea
         },
     )
     assert refused.status_code == 403
+
+
+def test_choosing_the_receiving_institution_loads_only_its_departments(personas, cardiology):
+    response = personas.client("doctor").get(
+        reverse("referrals:receiver-fields"),
+        {"performer_institution": personas.county_a.external_id},
+        HTTP_HX_REQUEST="true",
+    )
+    choices = list(response.context["form"].fields["performer_department"].queryset)
+    assert choices == [cardiology]
+    nothing = personas.client("doctor").get(
+        reverse("referrals:receiver-fields"), {"performer_institution": "junk"}
+    )
+    assert list(nothing.context["form"].fields["performer_department"].queryset) == []
+    other = personas.client("doctor").get(
+        reverse("referrals:receiver-fields"),
+        {"performer_institution": personas.county_b.external_id},
+    )
+    assert list(other.context["form"].fields["performer_department"].queryset) == []

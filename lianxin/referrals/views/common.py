@@ -7,6 +7,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
@@ -33,11 +34,16 @@ def requesting_institutions(request: HttpRequest):
 
 
 def care_institutions(request: HttpRequest):
-    """Institutions of the user's network that take part in referrals."""
+    """Institutions of the user's network that take part in referrals, higher levels first."""
+    level = Case(
+        *[When(tier=tier, then=Value(n)) for tier, n in TIER_LEVEL.items()],
+        output_field=IntegerField(),
+    )
     return (
         Institution.objects.visible_to(request.user)
         .filter(tier__in=TIER_LEVEL, is_active=True)
-        .order_by("tier", "name")
+        .annotate(level=level)
+        .order_by("-level", "division_code", "name")
     )
 
 

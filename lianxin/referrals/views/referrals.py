@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -76,18 +78,42 @@ def worklist_view(request: HttpRequest, box: str = "incoming") -> HttpResponse:
 
 
 def _form(request: HttpRequest, data=None, files=None, initial=None) -> ReferralForm:
+    """The referral form; departments and doctors are those of the chosen receiving institution
+    (loaded with htmx when the institution changes)."""
     institutions = care_institutions(request)
+    chosen = (data or {}).get("performer_institution") or (initial or {}).get(
+        "performer_institution"
+    )
+    receiving = institutions.filter(external_id=chosen) if _is_uuid(chosen) else institutions.none()
     return ReferralForm(
         data,
         files,
         initial=initial,
         requesters=requesting_institutions(request),
         institutions=institutions,
-        departments=departments_of(institutions),
-        practitioners=Practitioner.objects.filter(institution__in=institutions, is_active=True)
-        .select_related("institution")
-        .order_by("institution__name", "name"),
+        departments=departments_of(receiving),
+        practitioners=Practitioner.objects.filter(institution__in=receiving, is_active=True)
+        .select_related("department")
+        .order_by("department__name", "name"),
     )
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        return False
+    return True
+
+
+@login_required
+def receiver_fields(request: HttpRequest) -> HttpResponse:
+    """The department and doctor choices of one receiving institution (an htmx fragment)."""
+    require_workflow_role(request)
+    form = _form(
+        request, initial={"performer_institution": request.GET.get("performer_institution")}
+    )
+    return render(request, "referrals/_receiver_fields.html", {"form": form})
 
 
 @login_required
