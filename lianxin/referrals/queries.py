@@ -37,9 +37,14 @@ def worklist(
     urgency: str = "",
     overdue: bool = False,
     department_ids: frozenset[int] | None = None,
+    requester_id: int | None = None,
     q: str = "",
 ) -> QuerySet[Referral]:
-    """The "sent" or "incoming" worklist of a user, filtered; emergencies and overdue first."""
+    """The "sent" or "incoming" worklist of a user, filtered; emergencies and overdue first.
+
+    ``department_ids`` narrows the incoming box to the user's departments (items addressed to no
+    department stay in it); ``requester_id`` narrows the sent box to what one doctor sent.
+    """
     if box == "incoming":
         queryset = queryset.incoming(access)
         if department_ids:
@@ -48,6 +53,8 @@ def worklist(
             )
     else:
         queryset = queryset.outgoing(access)
+        if requester_id is not None:
+            queryset = queryset.filter(requester_id=requester_id)
     if status == "open":
         queryset = queryset.filter(status__in=OPEN_STATUSES)
     elif status:

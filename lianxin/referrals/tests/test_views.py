@@ -234,3 +234,13 @@ def test_choosing_the_receiving_institution_loads_only_its_departments(personas,
         {"performer_institution": personas.county_b.external_id},
     )
     assert list(other.context["form"].fields["performer_department"].queryset) == []
+
+
+def test_the_sent_box_narrows_to_what_i_sent(personas, cardiology):
+    _new(personas, cardiology)
+    _new(personas, cardiology, actor=personas.colleague)
+    client = personas.client("doctor")
+    everything = client.get(reverse("referrals:sent"))
+    assert len(everything.context["page"].object_list) == 2
+    mine = client.get(reverse("referrals:sent"), {"mine": "1"})
+    assert [r.requester for r in mine.context["page"].object_list] == [personas.doctor]

@@ -59,6 +59,7 @@ def worklist_view(request: HttpRequest, box: str = "incoming") -> HttpResponse:
         urgency=params.get("urgency", "") if params.get("urgency") in Urgency else "",
         overdue=params.get("overdue") == "1",
         department_ids=access.department_ids if params.get("mine") == "1" else None,
+        requester_id=request.user.pk if params.get("mine") == "1" else None,
         q=params.get("q", "").strip()[:40],
     )
     page = Paginator(items, PAGE_SIZE).get_page(params.get("page"))
