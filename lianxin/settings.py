@@ -218,7 +218,8 @@ SPECTACULAR_SETTINGS = {
 }
 
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
-if MODE == "test":
+if MODE in {"test", "demo"}:
+    # The demo runs as one process with no worker beside it: background work runs at once.
     TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 LOGGING = {
