@@ -7,3 +7,6 @@ class DiagnosticsConfig(AppConfig):
     label = "diagnostics"
     verbose_name = _("Shared diagnostic centres")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from lianxin.diagnostics import notifications, sections  # noqa: F401 — connect receivers

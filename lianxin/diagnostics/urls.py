@@ -1,4 +1,17 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from lianxin.diagnostics.views import critical, figures, orders, printing, reading
 
 app_name = "diagnostics"
-urlpatterns: list = []
+urlpatterns = [
+    path("", orders.order_list, name="orders"),
+    path("new/", orders.order_create, name="order-create"),
+    path("orders/<uuid:id>/", orders.order_detail, name="order-detail"),
+    path("orders/<uuid:id>/act/", orders.order_act, name="order-act"),
+    path("orders/<uuid:id>/print/", printing.print_report, name="order-print"),
+    path("worklist/", reading.worklist_view, name="worklist"),
+    path("critical/", critical.register, name="critical-results"),
+    path("critical/<uuid:id>/", critical.detail, name="critical-detail"),
+    path("critical/<uuid:id>/acknowledge/", critical.acknowledge, name="critical-ack"),
+    path("figures/", figures.figures, name="figures"),
+]

@@ -1,0 +1,1 @@
+"""Pages of the shared diagnostic centres, one module per resource."""

@@ -1,0 +1,65 @@
+"""The centre's reading worklist."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils import timezone
+
+from lianxin.core.access import access_for
+from lianxin.core.permissions import Perm
+from lianxin.diagnostics.models import ExamOrder
+from lianxin.diagnostics.queries import worklist
+from lianxin.diagnostics.rules import EXAMS, Priority
+from lianxin.diagnostics.views.common import require_perm
+from lianxin.network.models import CentreType, Institution
+
+PAGE_SIZE = 30
+STATES = ("waiting", "reading", "ordered", "reported", "open")
+
+
+@login_required
+def worklist_view(request: HttpRequest) -> HttpResponse:
+    require_perm(request, Perm.SIGN_REPORT, Perm.PERFORM_SERVICE)
+    access = access_for(request.user)
+    params = request.GET
+    state = params.get("state", "waiting")
+    site = params.get("site", "")
+    site_id = (
+        Institution.objects.visible_to(request.user)
+        .filter(external_id=site)
+        .values_list("pk", flat=True)
+        .first()
+        if len(site) == 36
+        else None
+    )
+    modalities = sorted({e.modality for e in EXAMS})
+    items = worklist(
+        ExamOrder.objects.visible_to(request.user),
+        institution_ids=access.institutions_with(Perm.PERFORM_SERVICE),
+        modality=params.get("modality", "") if params.get("modality") in modalities else "",
+        centre_type=params.get("centre_type", "")
+        if params.get("centre_type") in CentreType.values
+        else "",
+        site=site_id,
+        priority=params.get("priority", "") if params.get("priority") in Priority.values else "",
+        state=state if state in STATES else "waiting",
+        overdue=params.get("overdue") == "1",
+    )
+    page = Paginator(items, PAGE_SIZE).get_page(params.get("page"))
+    return render(
+        request,
+        "diagnostics/worklist.html",
+        {
+            "page": page,
+            "filters": params,
+            "state": state,
+            "states": STATES,
+            "modalities": modalities,
+            "priorities": Priority.choices,
+            "centre_types": CentreType.choices,
+            "now": timezone.now(),
+        },
+    )
