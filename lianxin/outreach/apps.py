@@ -7,3 +7,6 @@ class OutreachConfig(AppConfig):
     label = "outreach"
     verbose_name = _("Outreach and capability building")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from lianxin.outreach import cards  # noqa: F401 — the home-page card
