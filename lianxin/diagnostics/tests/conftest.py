@@ -11,6 +11,7 @@ from dataclasses import dataclass
 import pytest
 
 from lianxin.core.models import User
+from lianxin.diagnostics.catalogue import sync_catalogue
 from lianxin.diagnostics.models import DutyPhone, ExamItem, ServiceAgreement
 from lianxin.network.models import CommunityKind, CommunityMember, Department, Institution, Tier
 from lianxin.testing.factories import (
@@ -44,6 +45,13 @@ def _staff(username: str, institution, department, title: str, role: str = "cent
         name=username, institution=institution, department=department, title=title, user=user
     )
     return user
+
+
+@pytest.fixture(autouse=True)
+def catalogue(db):
+    """Tests with real transactions flush the tables the data migration filled."""
+    if not ExamItem.objects.exists():
+        sync_catalogue()
 
 
 @pytest.fixture
