@@ -1,0 +1,80 @@
+"""The demo year of outreach: the volumes the alliance reports, and the actions' rules kept."""
+
+from __future__ import annotations
+
+import datetime
+import itertools
+
+import pytest
+from django.urls import reverse
+
+from lianxin.demo.build import build_county
+from lianxin.demo.context import DemoOptions
+from lianxin.outreach.actions.postings import stationing_min_end
+from lianxin.outreach.models import (
+    EducationSession,
+    Posting,
+    PostingActivity,
+    TechniqueTransfer,
+    TrainingPlacement,
+)
+from lianxin.outreach.queries import capabilities_many, figures, stationed_seniors
+from lianxin.outreach.rules import PostingKind
+
+pytestmark = pytest.mark.django_db
+
+TODAY = datetime.date(2025, 6, 1)
+
+
+@pytest.fixture
+def county():
+    return build_county(DemoOptions(residents=300, villages=22, seed=7, today=TODAY))
+
+
+def test_the_demo_year_has_the_reported_volumes(county):
+    first = TODAY - datetime.timedelta(days=364)
+    in_year = Posting.objects.filter(starts_on__gte=first, starts_on__lte=TODAY)
+    stationed_before = Posting.objects.filter(starts_on__lt=first).count()
+    assert 290 <= in_year.count() + stationed_before <= 300
+    assert TechniqueTransfer.objects.count() == 30
+    assert TrainingPlacement.objects.count() == 200
+    assert EducationSession.objects.count() >= 50
+    assert Posting.objects.active_on(TODAY).filter(kind=PostingKind.STATIONING).exists()
+
+
+def test_the_demo_keeps_the_rules_of_the_actions(county):
+    postings = list(Posting.objects.order_by("practitioner_id", "starts_on"))
+    for before, after in itertools.pairwise(postings):
+        if before.practitioner_id == after.practitioner_id:
+            assert after.starts_on > before.ends_on, "one place a day"
+    placements = list(TrainingPlacement.objects.order_by("trainee_id", "starts_on"))
+    for before, after in itertools.pairwise(placements):
+        if before.trainee_id == after.trainee_id:
+            assert after.starts_on > before.ends_on
+    for posting in postings:
+        assert posting.host_institution_id != posting.home_institution_id
+        if posting.kind == PostingKind.STATIONING:
+            assert posting.ends_on >= stationing_min_end(posting.starts_on)
+    for activity in PostingActivity.objects.select_related("posting"):
+        assert activity.posting.starts_on <= activity.on <= min(activity.posting.ends_on, TODAY)
+    techniques = TechniqueTransfer.objects.exclude(independent_on=None)
+    assert all(t.first_case_on <= t.independent_on <= TODAY for t in techniques)
+
+
+def test_the_demo_figures_and_indicator_have_something_to_show(county):
+    ids = [i.pk for i in [county.county_hospital, county.tertiary, *county.townships]]
+    result = figures(2025, ids, resident_prefixes=[county.county_community.division_code])
+    assert result.totals["person_times"] > 100 and result.totals["trainees"] > 0
+    assert stationed_seniors(ids, 2025)
+    assert result.indicator["per_10k"] is not None
+    # Some township can do something today only because an expert is posted there.
+    found = capabilities_many([t.pk for t in county.townships], TODAY)
+    assert any(item.brought_by_posting for site in found.values() for item in site.procedures)
+
+
+def test_the_demo_outreach_office_opens_its_dashboard(county, client):
+    user, _, _ = county.accounts["outreach"]
+    client.force_login(user)
+    response = client.get(reverse("outreach:dashboard"), {"year": "2025"})
+    assert response.status_code == 200
+    assert response.context["figures"].totals["techniques"] > 0
