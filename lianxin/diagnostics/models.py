@@ -441,7 +441,12 @@ class ResultFlag(models.TextChoices):
     CRITICAL = "C", _("Critical")
 
 
-class ResultValue(models.Model):
+class ResultValueQuerySet(ScopedQuerySet):
+    def scope(self, access: Access) -> ResultValueQuerySet:
+        return self.filter(report__order__in=ExamOrder.objects.scope(access))
+
+
+class ResultValue(BaseModel):
     """One measured value of a lab report version, in the unit the catalogue names."""
 
     report = models.ForeignKey(
@@ -453,6 +458,8 @@ class ResultValue(models.Model):
     flag = models.CharField(
         _("flag"), max_length=1, choices=ResultFlag.choices, blank=True, default=""
     )
+
+    objects = ResultValueQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("result value")

@@ -22,10 +22,12 @@ from lianxin.diagnostics.actions.reading import (
     do_sign_report,
 )
 from lianxin.diagnostics.actions.recognition import do_recognise_result
+from lianxin.diagnostics.actions.specimens import do_advance_specimen, do_register_specimen
 
 __all__ = [
     "Value",
     "do_acknowledge_critical_result",
+    "do_advance_specimen",
     "do_amend_report",
     "do_cancel_exam_order",
     "do_claim_study",
@@ -36,6 +38,7 @@ __all__ = [
     "do_perform_exam",
     "do_raise_critical_result",
     "do_recognise_result",
+    "do_register_specimen",
     "do_release_study",
     "do_schedule_exam",
     "do_sign_report",

@@ -1,0 +1,102 @@
+"""Pathology specimens by barcode: each step in turn, by the right party; frozen sections
+urgent; a PDF of the signed report."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.urls import reverse
+
+from lianxin.core.errors import Conflict, NotAllowed
+from lianxin.diagnostics import actions
+from lianxin.diagnostics.models import ExamOrder, ServiceAgreement
+from lianxin.diagnostics.tests.helpers import order, reported
+from lianxin.testing.factories import DepartmentFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def pathology(personas, centre):
+    dept = DepartmentFactory(
+        institution=personas.county_a,
+        name="病理中心",
+        code="BLZX",
+        kind="shared_centre",
+        centre_type="pathology",
+    )
+    ServiceAgreement.objects.create(
+        site=personas.township_a,
+        centre=dept,
+        centre_type="pathology",
+        starts_on=datetime.date(2020, 1, 1),
+    )
+    return dept
+
+
+def test_a_specimen_goes_through_every_step_in_turn(personas, centre, pathology):
+    item = order(personas, "BIOPSY")
+    specimen = actions.do_register_specimen(
+        actor=personas.doctor, order=item, barcode="bl-0001", site="胃窦"
+    )
+    assert specimen.barcode == "BL-0001" and specimen.status == "collected"
+    with pytest.raises(Conflict):
+        actions.do_advance_specimen(actor=centre.resident, barcode="BL-0001", to="received")
+    with pytest.raises(NotAllowed):
+        actions.do_advance_specimen(actor=centre.resident, barcode="BL-0001", to="sent")
+    actions.do_advance_specimen(actor=personas.doctor, barcode="BL-0001", to="sent")
+    with pytest.raises(NotAllowed):
+        actions.do_advance_specimen(actor=personas.doctor, barcode="BL-0001", to="received")
+    for step in ("received", "processed", "reported"):
+        specimen = actions.do_advance_specimen(actor=centre.resident, barcode="BL-0001", to=step)
+    assert specimen.status == "reported" and specimen.received_at and specimen.reported_at
+    with pytest.raises(ValidationError):
+        actions.do_advance_specimen(actor=personas.outsider, barcode="BL-0001", to="reported")
+
+
+def test_barcodes_are_unique_and_well_formed(personas, centre, pathology):
+    item = order(personas, "BIOPSY")
+    actions.do_register_specimen(actor=personas.doctor, order=item, barcode="BL-0002", site="胃")
+    with pytest.raises(ValidationError):
+        actions.do_register_specimen(
+            actor=personas.doctor, order=item, barcode="BL-0002", site="胃"
+        )
+    with pytest.raises(ValidationError):
+        actions.do_register_specimen(actor=personas.doctor, order=item, barcode="x", site="胃")
+    with pytest.raises(ValidationError):
+        actions.do_register_specimen(
+            actor=personas.doctor, order=order(personas, "CT-CHEST"), barcode="CT-0001", site="胸"
+        )
+
+
+def test_a_frozen_section_makes_the_order_urgent(personas, centre, pathology):
+    item = order(personas, "BIOPSY")
+    assert item.priority == "routine"
+    specimen = actions.do_register_specimen(
+        actor=personas.doctor, order=item, barcode="FS-0001", site="甲状腺", frozen_section=True
+    )
+    assert specimen.is_frozen_section
+    assert ExamOrder.objects.get(pk=item.pk).priority == "urgent"
+
+
+def test_the_signed_report_prints_as_a_pdf(personas, centre, settings):
+    from lianxin.diagnostics.printing import FontUnavailable, find_font
+
+    item = reported(personas, centre)
+    url = reverse("diagnostics:order-print", kwargs={"id": item.external_id})
+    try:
+        find_font()
+    except FontUnavailable:
+        assert personas.client("doctor").get(url).status_code == 503
+        return
+    response = personas.client("doctor").get(url)
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert personas.client("outsider").get(url).status_code == 404
+
+
+def test_an_unsigned_order_has_nothing_to_print(personas, centre):
+    item = order(personas)
+    url = reverse("diagnostics:order-print", kwargs={"id": item.external_id})
+    assert personas.client("doctor").get(url).status_code == 409
