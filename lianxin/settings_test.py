@@ -17,3 +17,5 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["TEST"]["NAME"] = None  # in-memory
 INSTALLED_APPS = [*INSTALLED_APPS, "lianxin.core.tests.workflowapp"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
+# Tests assert the English source strings; core/tests/test_translations.py checks zh-Hans.
+LANGUAGE_CODE = "en"

@@ -198,16 +198,16 @@ class ReferralCreateSerializer(serializers.Serializer):
     draft = serializers.BooleanField(default=False)
 
 
-class VersionSerializer(serializers.Serializer):
+class ReferralVersionSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, help_text="The version you last saw.")
 
 
-class AcceptSerializer(VersionSerializer):
+class AcceptSerializer(ReferralVersionSerializer):
     slot = serializers.UUIDField(required=False, allow_null=True)
     department = serializers.UUIDField(required=False, allow_null=True)
 
 
-class ReasonSerializer(VersionSerializer):
+class ReferralReasonSerializer(ReferralVersionSerializer):
     reason = serializers.CharField(max_length=2000, allow_blank=True)
 
 
@@ -349,11 +349,11 @@ class ReferralViewSet(
     def _done(self, referral):
         return Response(ReferralDetailSerializer(self._reload(referral)).data)
 
-    @extend_schema(request=VersionSerializer, responses=ReferralDetailSerializer)
+    @extend_schema(request=ReferralVersionSerializer, responses=ReferralDetailSerializer)
     @action(detail=True, methods=["post"])
     def receive(self, request, id=None):
         referral = self.get_object()
-        data = self._input(VersionSerializer)
+        data = self._input(ReferralVersionSerializer)
         actions.do_receive_referral(
             actor=request.user, referral=referral, expected_version=data.get("version")
         )
@@ -381,11 +381,11 @@ class ReferralViewSet(
         )
         return self._done(referral)
 
-    @extend_schema(request=ReasonSerializer, responses=ReferralDetailSerializer)
+    @extend_schema(request=ReferralReasonSerializer, responses=ReferralDetailSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, id=None):
         referral = self.get_object()
-        data = self._input(ReasonSerializer)
+        data = self._input(ReferralReasonSerializer)
         actions.do_reject_referral(
             actor=request.user,
             referral=referral,
@@ -394,11 +394,11 @@ class ReferralViewSet(
         )
         return self._done(referral)
 
-    @extend_schema(request=ReasonSerializer, responses=ReferralDetailSerializer)
+    @extend_schema(request=ReferralReasonSerializer, responses=ReferralDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, id=None):
         referral = self.get_object()
-        data = self._input(ReasonSerializer)
+        data = self._input(ReferralReasonSerializer)
         actions.do_cancel_referral(
             actor=request.user,
             referral=referral,
@@ -407,11 +407,11 @@ class ReferralViewSet(
         )
         return self._done(referral)
 
-    @extend_schema(request=ReasonSerializer, responses=ReferralDetailSerializer)
+    @extend_schema(request=ReferralReasonSerializer, responses=ReferralDetailSerializer)
     @action(detail=True, methods=["post"], url_path="no-show")
     def no_show(self, request, id=None):
         referral = self.get_object()
-        data = self._input(ReasonSerializer)
+        data = self._input(ReferralReasonSerializer)
         actions.do_record_no_show(actor=request.user, referral=referral, reason=data["reason"])
         return self._done(referral)
 
@@ -711,21 +711,21 @@ class ConsultationViewSet(
         )
         return self._done(consultation)
 
-    @extend_schema(request=ReasonSerializer, responses=ConsultationDetailSerializer)
+    @extend_schema(request=ReferralReasonSerializer, responses=ConsultationDetailSerializer)
     @action(detail=True, methods=["post"])
     def reject(self, request, id=None):
         consultation = self.get_object()
-        data = self._input(ReasonSerializer)
+        data = self._input(ReferralReasonSerializer)
         actions.do_reject_consultation(
             actor=request.user, consultation=consultation, reason=data["reason"]
         )
         return self._done(consultation)
 
-    @extend_schema(request=ReasonSerializer, responses=ConsultationDetailSerializer)
+    @extend_schema(request=ReferralReasonSerializer, responses=ConsultationDetailSerializer)
     @action(detail=True, methods=["post"])
     def cancel(self, request, id=None):
         consultation = self.get_object()
-        data = self._input(ReasonSerializer)
+        data = self._input(ReferralReasonSerializer)
         actions.do_cancel_consultation(
             actor=request.user, consultation=consultation, reason=data["reason"]
         )

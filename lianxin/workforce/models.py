@@ -34,6 +34,11 @@ ATTENDING_OR_ABOVE = frozenset({Title.CHIEF, Title.ASSOCIATE_CHIEF, Title.ATTEND
 SENIOR_TITLES = frozenset({Title.CHIEF, Title.ASSOCIATE_CHIEF})
 
 
+class PractitionerSex(models.TextChoices):
+    MALE = "M", _("Male")
+    FEMALE = "F", _("Female")
+
+
 class Profession(models.TextChoices):
     PHYSICIAN = "physician", _("Physician")
     NURSE = "nurse", _("Nurse")
@@ -67,7 +72,7 @@ class Practitioner(BaseModel):
 
     name = models.CharField(_("name"), max_length=40)
     sex = models.CharField(
-        _("sex"), max_length=1, choices=[("M", _("Male")), ("F", _("Female"))], blank=True
+        _("sex"), max_length=1, choices=PractitionerSex.choices, blank=True
     )
     profession = models.CharField(
         _("profession"), max_length=20, choices=Profession.choices, default=Profession.PHYSICIAN
