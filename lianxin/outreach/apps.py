@@ -9,4 +9,6 @@ class OutreachConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from lianxin.outreach import cards  # noqa: F401 — the home-page card
+        from lianxin.outreach import cards, fhir  # noqa: F401 — the home-page card
+
+        fhir.register()
