@@ -11,6 +11,7 @@ import datetime
 
 import django_filters
 from django.core.exceptions import PermissionDenied
+from django.db.models import Sum
 from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
@@ -26,6 +27,8 @@ from lianxin.core.permissions import Perm
 from lianxin.network.models import Capability, Community, Department, Institution
 from lianxin.outreach import actions, queries
 from lianxin.outreach.models import (
+    CoBuiltSpecialty,
+    Course,
     EducationSession,
     Posting,
     TechniqueTransfer,
@@ -37,6 +40,7 @@ from lianxin.outreach.rules import (
     AssessmentResult,
     ManagementArea,
     PostingKind,
+    SpecialtyStatus,
 )
 from lianxin.workforce.models import Practitioner
 
@@ -261,7 +265,7 @@ class PostingViewSet(
 # --- Capability building and education -----------------------------------------------------
 
 
-class TechniqueSerializer(serializers.ModelSerializer):
+class TechniqueTransferSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="external_id", read_only=True)
     host_institution = _ref("host_institution")
     host_institution_name = _name("host_institution")
@@ -303,7 +307,7 @@ class TechniqueCaseSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    create=extend_schema(request=TechniqueCreateSerializer, responses=TechniqueSerializer)
+    create=extend_schema(request=TechniqueCreateSerializer, responses=TechniqueTransferSerializer)
 )
 class TechniqueViewSet(
     InputMixin,
@@ -315,7 +319,7 @@ class TechniqueViewSet(
     queryset = TechniqueTransfer.objects.select_related(
         "host_institution", "lead_institution", "mentor", "capability"
     ).order_by("-introduced_on", "pk")
-    serializer_class = TechniqueSerializer
+    serializer_class = TechniqueTransferSerializer
 
     def create(self, request, *args, **kwargs):
         data = self._input(TechniqueCreateSerializer)
@@ -336,11 +340,11 @@ class TechniqueViewSet(
             capability=capability,
         )
         return Response(
-            TechniqueSerializer(self.get_queryset().get(pk=technique.pk)).data,
+            TechniqueTransferSerializer(self.get_queryset().get(pk=technique.pk)).data,
             status=status.HTTP_201_CREATED,
         )
 
-    @extend_schema(request=TechniqueCaseSerializer, responses=TechniqueSerializer)
+    @extend_schema(request=TechniqueCaseSerializer, responses=TechniqueTransferSerializer)
     @action(detail=True, methods=["post"])
     def case(self, request, id=None):
         technique = self.get_object()
@@ -353,10 +357,10 @@ class TechniqueViewSet(
             operator=_visible(Practitioner.objects, request.user, data.get("operator"), "operator"),
             note=data.get("note", ""),
         )
-        return Response(TechniqueSerializer(self.get_queryset().get(pk=technique.pk)).data)
+        return Response(TechniqueTransferSerializer(self.get_queryset().get(pk=technique.pk)).data)
 
 
-class PlacementSerializer(serializers.ModelSerializer):
+class TrainingPlacementSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="external_id", read_only=True)
     trainee = _ref("trainee")
     trainee_name = _name("trainee")
@@ -405,7 +409,7 @@ class PlacementAssessSerializer(serializers.Serializer):
 
 
 @extend_schema_view(
-    create=extend_schema(request=PlacementCreateSerializer, responses=PlacementSerializer)
+    create=extend_schema(request=PlacementCreateSerializer, responses=TrainingPlacementSerializer)
 )
 class PlacementViewSet(
     InputMixin,
@@ -417,7 +421,7 @@ class PlacementViewSet(
     queryset = TrainingPlacement.objects.select_related(
         "trainee", "home_institution", "host_institution", "department", "supervisor"
     ).order_by("-starts_on", "pk")
-    serializer_class = PlacementSerializer
+    serializer_class = TrainingPlacementSerializer
 
     def create(self, request, *args, **kwargs):
         data = self._input(PlacementCreateSerializer)
@@ -434,11 +438,11 @@ class PlacementViewSet(
             ends_on=data["ends_on"],
         )
         return Response(
-            PlacementSerializer(self.get_queryset().get(pk=placement.pk)).data,
+            TrainingPlacementSerializer(self.get_queryset().get(pk=placement.pk)).data,
             status=status.HTTP_201_CREATED,
         )
 
-    @extend_schema(request=PlacementAssessSerializer, responses=PlacementSerializer)
+    @extend_schema(request=PlacementAssessSerializer, responses=TrainingPlacementSerializer)
     @action(detail=True, methods=["post"])
     def assess(self, request, id=None):
         placement = self.get_object()
@@ -450,10 +454,10 @@ class PlacementViewSet(
             assessed_on=data["assessed_on"],
             note=data.get("note", ""),
         )
-        return Response(PlacementSerializer(self.get_queryset().get(pk=placement.pk)).data)
+        return Response(TrainingPlacementSerializer(self.get_queryset().get(pk=placement.pk)).data)
 
 
-class SessionSerializer(serializers.ModelSerializer):
+class EducationSessionSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="external_id", read_only=True)
     course = _ref("course")
     course_title = serializers.CharField(source="course.title", read_only=True)
@@ -477,17 +481,191 @@ class SessionSerializer(serializers.ModelSerializer):
 
 
 class SessionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
-    serializer_class = SessionSerializer
+    serializer_class = EducationSessionSerializer
 
     def get_queryset(self):
-        from django.db.models import Sum
+        return session_rows(self.request.user)
 
-        return (
-            EducationSession.objects.visible_to(self.request.user)
-            .select_related("course__provider", "lecturer")
-            .annotate(attendees=Sum("attendance__attendees"))
-            .order_by("-held_on", "pk")
+
+def session_rows(user):
+    """Sessions the user may see, with their total attendance."""
+    return (
+        EducationSession.objects.visible_to(user)
+        .select_related("course__provider", "lecturer")
+        .annotate(attendees=Sum("attendance__attendees"))
+        .order_by("-held_on", "pk")
+    )
+
+
+class CoBuiltSpecialtySerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="external_id", read_only=True)
+    lead_institution = _ref("lead_institution")
+    host_institution = _ref("host_institution")
+    host_institution_name = _name("host_institution")
+
+    class Meta:
+        model = CoBuiltSpecialty
+        fields = [
+            "id",
+            "name",
+            "lead_institution",
+            "host_institution",
+            "host_institution_name",
+            "goals",
+            "status",
+            "starts_on",
+            "ends_on",
+        ]
+
+
+class CoBuiltSpecialtyCreateSerializer(serializers.Serializer):
+    lead_institution = serializers.UUIDField()
+    host_institution = serializers.UUIDField()
+    name = serializers.CharField(max_length=80)
+    goals = serializers.CharField(max_length=4000)
+    starts_on = serializers.DateField()
+    ends_on = serializers.DateField(required=False, allow_null=True)
+
+
+class CoBuiltSpecialtyStatusSerializer(serializers.Serializer):
+    status = serializers.ChoiceField(choices=SpecialtyStatus.choices)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=CoBuiltSpecialtyCreateSerializer, responses=CoBuiltSpecialtySerializer
+    )
+)
+class CoBuiltSpecialtyViewSet(
+    InputMixin,
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = CoBuiltSpecialty.objects.select_related(
+        "lead_institution", "host_institution"
+    ).order_by("-starts_on", "pk")
+    serializer_class = CoBuiltSpecialtySerializer
+
+    def create(self, request, *args, **kwargs):
+        data = self._input(CoBuiltSpecialtyCreateSerializer)
+        user = request.user
+        item = actions.do_create_cobuilt_specialty(
+            actor=user,
+            lead_institution=_visible(
+                Institution.objects, user, data["lead_institution"], "lead_institution"
+            ),
+            host_institution=_visible(
+                Institution.objects, user, data["host_institution"], "host_institution"
+            ),
+            name=data["name"],
+            goals=data["goals"],
+            starts_on=data["starts_on"],
+            ends_on=data.get("ends_on"),
         )
+        return Response(
+            CoBuiltSpecialtySerializer(self.get_queryset().get(pk=item.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=CoBuiltSpecialtyStatusSerializer, responses=CoBuiltSpecialtySerializer)
+    @action(detail=True, methods=["post"], url_path="status")
+    def set_status(self, request, id=None):
+        item = self.get_object()
+        data = self._input(CoBuiltSpecialtyStatusSerializer)
+        actions.do_set_specialty_status(actor=request.user, item=item, status=data["status"])
+        return Response(CoBuiltSpecialtySerializer(self.get_queryset().get(pk=item.pk)).data)
+
+
+class EducationCourseSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="external_id", read_only=True)
+    provider = _ref("provider")
+    provider_name = _name("provider")
+
+    class Meta:
+        model = Course
+        fields = ["id", "provider", "provider_name", "title", "topic", "starts_on"]
+
+
+class EducationCourseCreateSerializer(serializers.Serializer):
+    provider = serializers.UUIDField()
+    title = serializers.CharField(max_length=120)
+    topic = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    starts_on = serializers.DateField()
+
+
+class AttendanceInputSerializer(serializers.Serializer):
+    institution = serializers.UUIDField()
+    attendees = serializers.IntegerField(min_value=0, max_value=100_000)
+    assessed = serializers.IntegerField(min_value=0, max_value=100_000, default=0)
+    passed = serializers.IntegerField(min_value=0, max_value=100_000, default=0)
+
+
+class EducationSessionCreateSerializer(serializers.Serializer):
+    held_on = serializers.DateField()
+    topic = serializers.CharField(max_length=120)
+    lecturer = serializers.UUIDField(required=False, allow_null=True)
+    is_live = serializers.BooleanField(default=True)
+    attendance = AttendanceInputSerializer(many=True, required=False)
+
+
+@extend_schema_view(
+    create=extend_schema(
+        request=EducationCourseCreateSerializer, responses=EducationCourseSerializer
+    )
+)
+class CourseViewSet(
+    InputMixin,
+    ScopedViewSetMixin,
+    mixins.ListModelMixin,
+    mixins.RetrieveModelMixin,
+    viewsets.GenericViewSet,
+):
+    queryset = Course.objects.select_related("provider").order_by("-starts_on", "pk")
+    serializer_class = EducationCourseSerializer
+
+    def create(self, request, *args, **kwargs):
+        data = self._input(EducationCourseCreateSerializer)
+        user = request.user
+        course = actions.do_create_course(
+            actor=user,
+            provider=_visible(Institution.objects, user, data["provider"], "provider"),
+            title=data["title"],
+            topic=data.get("topic", ""),
+            starts_on=data["starts_on"],
+        )
+        return Response(
+            EducationCourseSerializer(self.get_queryset().get(pk=course.pk)).data,
+            status=status.HTTP_201_CREATED,
+        )
+
+    @extend_schema(request=EducationSessionCreateSerializer, responses=EducationSessionSerializer)
+    @action(detail=True, methods=["post"])
+    def sessions(self, request, id=None):
+        course = self.get_object()
+        data = self._input(EducationSessionCreateSerializer)
+        user = request.user
+        attendance = [
+            actions.Attendance(
+                institution=_visible(Institution.objects, user, row["institution"], "attendance"),
+                attendees=row["attendees"],
+                assessed=row["assessed"],
+                passed=row["passed"],
+            )
+            for row in data.get("attendance", [])
+        ]
+        session = actions.do_record_session(
+            actor=user,
+            course=course,
+            held_on=data["held_on"],
+            topic=data["topic"],
+            lecturer=_visible(Practitioner.objects, user, data.get("lecturer"), "lecturer"),
+            is_live=data["is_live"],
+            attendance=attendance,
+        )
+        row = session_rows(user).get(pk=session.pk)
+        return Response(EducationSessionSerializer(row).data, status=status.HTTP_201_CREATED)
 
 
 # --- What a site can do now, and figures ---------------------------------------------------
@@ -641,6 +819,8 @@ def routes(router: DefaultRouter) -> None:
     router.register("postings", PostingViewSet, basename="posting")
     router.register("techniques", TechniqueViewSet, basename="technique")
     router.register("placements", PlacementViewSet, basename="placement")
+    router.register("cobuilt-specialties", CoBuiltSpecialtyViewSet, basename="cobuilt-specialty")
+    router.register("courses", CourseViewSet, basename="course")
     router.register("education-sessions", SessionViewSet, basename="education-session")
     router.register("site-capabilities", SiteCapabilityViewSet, basename="site-capabilities")
     router.register("sites-with", SitesWithViewSet, basename="sites-with")

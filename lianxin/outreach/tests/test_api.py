@@ -207,3 +207,114 @@ def test_figures_are_for_readers_of_aggregates(personas, officer, posting):
         "/api/outreach-figures/", {"community": str(personas.community_b.external_id)}
     )
     assert community.status_code == 404
+
+
+def test_capability_building_goes_through_the_api(personas, officer, expert, today):
+    client = api(officer)
+    technique = client.post(
+        "/api/techniques/",
+        {
+            "host_institution": str(personas.township_a.external_id),
+            "name": "无痛胃镜",
+            "mentor": str(expert.external_id),
+            "introduced_on": (today - days(30)).isoformat(),
+            "capability": "endoscopic_haemostasis",
+        },
+        format="json",
+    )
+    assert technique.status_code == 201, technique.content
+    url = f"/api/techniques/{technique.json()['id']}/case/"
+    case = client.post(
+        url, {"performed_on": (today - days(20)).isoformat(), "with_mentor": True}, format="json"
+    )
+    assert case.json()["first_case_on"] == (today - days(20)).isoformat()
+    assert (
+        client.post(url, {"performed_on": today.isoformat(), "with_mentor": False}).status_code
+        == 400
+    )
+
+    specialty = client.post(
+        "/api/cobuilt-specialties/",
+        {
+            "lead_institution": str(personas.county_a.external_id),
+            "host_institution": str(personas.township_a.external_id),
+            "name": "全科",
+            "goals": "慢病管理",
+            "starts_on": today.isoformat(),
+        },
+        format="json",
+    )
+    assert specialty.status_code == 201, specialty.content
+    status_url = f"/api/cobuilt-specialties/{specialty.json()['id']}/status/"
+    assert client.post(status_url, {"status": "achieved"}).json()["status"] == "achieved"
+
+    trainee = PractitionerFactory(institution=personas.township_a)
+    placement = client.post(
+        "/api/placements/",
+        {
+            "trainee": str(trainee.external_id),
+            "host_institution": str(personas.county_a.external_id),
+            "starts_on": (today - days(60)).isoformat(),
+            "ends_on": today.isoformat(),
+        },
+        format="json",
+    )
+    assert placement.status_code == 201, placement.content
+    assess = client.post(
+        f"/api/placements/{placement.json()['id']}/assess/",
+        {"result": "passed", "assessed_on": today.isoformat()},
+        format="json",
+    )
+    assert assess.json()["result"] == "passed"
+
+    course = client.post(
+        "/api/courses/",
+        {
+            "provider": str(personas.county_a.external_id),
+            "title": "基层胸痛识别",
+            "starts_on": (today - days(7)).isoformat(),
+        },
+        format="json",
+    )
+    assert course.status_code == 201
+    session = client.post(
+        f"/api/courses/{course.json()['id']}/sessions/",
+        {
+            "held_on": today.isoformat(),
+            "topic": "心电图判读",
+            "attendance": [
+                {"institution": str(personas.township_a.external_id), "attendees": 12},
+                {"institution": str(personas.village_a.external_id), "attendees": 4},
+            ],
+        },
+        format="json",
+    )
+    assert session.status_code == 201, session.content
+    assert session.json()["attendees"] == 16
+    assert api(personas.doctor).get("/api/education-sessions/").json()["count"] == 1
+    assert api(personas.outsider).get("/api/education-sessions/").json()["count"] == 0
+
+
+def test_a_clinician_cannot_write_capability_building(personas, expert, today):
+    client = api(personas.doctor)
+    response = client.post(
+        "/api/courses/",
+        {
+            "provider": str(personas.township_a.external_id),
+            "title": "x",
+            "starts_on": today.isoformat(),
+        },
+        format="json",
+    )
+    assert response.status_code == 403
+    response = client.post(
+        "/api/techniques/",
+        {
+            "host_institution": str(personas.township_a.external_id),
+            "name": "x",
+            "mentor": str(expert.external_id),
+            "introduced_on": today.isoformat(),
+        },
+        format="json",
+    )
+    assert response.status_code == 403
