@@ -93,7 +93,7 @@ def on_transition(sender, item, record, actor, transition, **kwargs) -> None:
             [item.requester],
             verb=record.name,
             title=_("%(what)s for %(patient)s: %(status)s")
-            % {**title_args, "status": item.business_status or item.get_status_display()},
+            % {**title_args, "status": item.business_status_display or item.get_status_display()},
             body=record.reason,
             url=_url(item),
             urgent=urgent and record.to_status in {"rejected", "failed"},

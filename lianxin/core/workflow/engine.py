@@ -17,7 +17,7 @@ from lianxin.core.errors import ActionError, Conflict, NotAllowed
 from lianxin.core.workflow.definition import DEFAULT_PERMS, PREVIOUS, Transition
 from lianxin.core.workflow.models import TransitionRecord, WorkflowItem
 from lianxin.core.workflow.signals import workflow_transitioned
-from lianxin.core.workflow.states import Side, Status
+from lianxin.core.workflow.states import Side, Status, status_label, step_label
 
 I = TypeVar("I", bound=WorkflowItem)  # noqa: E741
 
@@ -78,21 +78,24 @@ def _candidates(item: WorkflowItem, key: str) -> list[tuple[Transition, Status]]
 
 def _refusal(item: WorkflowItem, key: str) -> ActionError:
     workflow = item.workflow
-    allowed = sorted({t.name for t in workflow.from_status(item.status)})
+    allowed = sorted({step_label(t.name) for t in workflow.from_status(item.status)})
     now_allowed = ", ".join(allowed) or _("nothing (it is closed)")
+    current = status_label(item.status)
     if key in _STATUS_VALUES:
         message = _("This %(noun)s cannot go from %(current)s to %(target)s.") % {
             "noun": _noun(item),
-            "current": item.status,
-            "target": key,
+            "current": current,
+            "target": status_label(key),
         }
     else:
-        sources = sorted({s for t in workflow.transitions if t.name == key for s in t.sources})
+        sources = sorted(
+            {status_label(s) for t in workflow.transitions if t.name == key for s in t.sources}
+        )
         if sources:
             message = _("Cannot %(name)s this %(noun)s: it is %(current)s (only from %(src)s).") % {
-                "name": key,
+                "name": step_label(key),
                 "noun": _noun(item),
-                "current": item.status,
+                "current": current,
                 "src": ", ".join(sources),
             }
         else:
@@ -100,10 +103,8 @@ def _refusal(item: WorkflowItem, key: str) -> ActionError:
                 "noun": _noun(item),
                 "name": key,
             }
-    return ActionError(
-        f"{message} {_('Allowed now: %(list)s.') % {'list': now_allowed}}",
-        code="invalid_transition",
-    )
+    allowed_now = _("Allowed now: %(list)s.") % {"list": now_allowed}
+    return ActionError(f"{message} {allowed_now}", code="invalid_transition")
 
 
 def _sides(side: Side) -> tuple[Side, ...]:

@@ -14,7 +14,13 @@ from django.utils.translation import gettext_lazy as _
 from lianxin.core.access import Access, ScopedQuerySet
 from lianxin.core.models import BaseModel
 from lianxin.core.workflow.definition import DEFAULT_WORKFLOW, Workflow
-from lianxin.core.workflow.states import CLOSED_STATUSES, OPEN_STATUSES, Side, Status
+from lianxin.core.workflow.states import (
+    CLOSED_STATUSES,
+    OPEN_STATUSES,
+    Side,
+    Status,
+    business_status_label,
+)
 
 
 class WorkflowQuerySet(ScopedQuerySet):
@@ -110,6 +116,10 @@ class WorkflowItem(BaseModel):
         abstract = True
 
     @property
+    def business_status_display(self) -> str:
+        return business_status_label(self.business_status)
+
+    @property
     def is_open(self) -> bool:
         return self.status in OPEN_STATUSES
 
@@ -185,3 +195,7 @@ class TransitionRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name}: {self.from_status or '∅'} → {self.to_status}"
+
+    @property
+    def business_status_display(self) -> str:
+        return business_status_label(self.business_status)

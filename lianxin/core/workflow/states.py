@@ -45,3 +45,60 @@ class Side(models.TextChoices):
     PERFORMER = "performer", _("Performer")
     EITHER = "either", _("Either party")
     SYSTEM = "system", _("System")
+
+
+# How the local steps (``business_status``) and the transitions read in the UI. Apps use these
+# words; a label not listed here shows as it is stored.
+BUSINESS_STATUS_LABELS = {
+    "accepted": _("accepted"),
+    "booked": _("slot booked"),
+    "arrived": _("patient arrived"),
+    "outcome sent back": _("outcome sent back"),
+    "plan under way": _("care plan under way"),
+    "no-show": _("did not come"),
+    "scheduled": _("scheduled"),
+    "in session": _("in session"),
+    "opinion signed": _("opinion signed"),
+    "rated": _("rated"),
+    "ordered": _("ordered"),
+    "performed": _("performed"),
+    "reading": _("being read"),
+    "overflowed": _("sent to the tertiary reading pool"),
+    "reported": _("report signed"),
+    "notified": _("notified"),
+    "acknowledged": _("acknowledged"),
+}
+
+STEP_LABELS = {
+    "create": _("create"),
+    "submit": _("submit"),
+    "receive": _("receive"),
+    "accept": _("accept"),
+    "accept_direct": _("accept"),
+    "reject": _("reject"),
+    "reject_direct": _("reject"),
+    "start": _("start"),
+    "hold": _("put on hold"),
+    "resume": _("resume"),
+    "complete": _("complete"),
+    "fail": _("close as failed"),
+    "no_show": _("record a no-show"),
+    "cancel": _("cancel"),
+    "enter_in_error": _("mark as entered in error"),
+    "escalate": _("escalate"),
+}
+
+
+def status_label(value: str) -> str:
+    try:
+        return str(Status(value).label)
+    except ValueError:
+        return value
+
+
+def business_status_label(value: str) -> str:
+    return str(BUSINESS_STATUS_LABELS.get(value, value))
+
+
+def step_label(name: str) -> str:
+    return str(STEP_LABELS.get(name, name))

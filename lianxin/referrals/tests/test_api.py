@@ -104,7 +104,7 @@ def test_a_step_not_allowed_now_is_a_400_and_a_stale_version_a_409(personas, car
     referral = _referral(personas, cardiology)
     specialist = _api(personas.specialist)
     early = specialist.post(f"/api/referrals/{referral.external_id}/arrive/")
-    assert early.status_code == 400 and "requested" in early.json()["detail"]
+    assert early.status_code == 400 and "Requested" in early.json()["detail"]
     stale = specialist.post(
         f"/api/referrals/{referral.external_id}/accept/", {"version": 99}, format="json"
     )

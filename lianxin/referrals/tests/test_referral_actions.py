@@ -237,7 +237,7 @@ def test_a_transition_not_allowed_from_the_state_is_a_clear_error(personas, card
     referral = _refer_up(personas, cardiology)
     with pytest.raises(ActionError) as info:
         do_record_arrival(actor=personas.specialist, referral=referral)
-    assert "requested" in str(info.value)
+    assert "Requested" in str(info.value)
     referral.refresh_from_db()
     assert referral.status == Status.REQUESTED
 
