@@ -18,7 +18,7 @@ from lianxin.core.permissions import Perm
 from lianxin.core.workflow import OPEN_STATUSES, Status
 from lianxin.diagnostics import actions
 from lianxin.diagnostics.actions.common import ordering_institution
-from lianxin.diagnostics.models import CriticalResult, ExamItem, ExamOrder, Report
+from lianxin.diagnostics.models import CriticalResult, ExamItem, ExamOrder, Report, Specimen
 from lianxin.diagnostics.queries import WORKLIST_ORDER, WORKLIST_RELATED, recognisable_results
 from lianxin.diagnostics.rules import Priority
 from lianxin.network.models import Department, Institution
@@ -48,6 +48,8 @@ class ReportSerializer(serializers.ModelSerializer):
     id = serializers.UUIDField(source="external_id", read_only=True)
     author = serializers.CharField(source="author.username", read_only=True)
     signed_by = serializers.CharField(source="signed_by.username", read_only=True, allow_null=True)
+    # Plain strings: "draft" / "signed" (an enum would collide with the workflow's "status").
+    status = serializers.CharField(read_only=True)
     values = serializers.SerializerMethodField()
 
     class Meta:
@@ -478,8 +480,82 @@ class RecognitionViewSet(viewsets.ViewSet):
         )
 
 
+class SpecimenSerializer(serializers.ModelSerializer):
+    id = serializers.UUIDField(source="external_id", read_only=True)
+    order = _ref("order")
+    status = serializers.CharField(read_only=True, help_text="collected, sent, received, …")
+
+    class Meta:
+        model = Specimen
+        fields = [
+            "id",
+            "order",
+            "barcode",
+            "site",
+            "status",
+            "is_frozen_section",
+            "collected_at",
+            "sent_at",
+            "received_at",
+            "processed_at",
+            "reported_at",
+        ]
+
+
+class SpecimenCreateSerializer(serializers.Serializer):
+    order = serializers.UUIDField()
+    barcode = serializers.CharField(max_length=40)
+    site = serializers.CharField(max_length=80, allow_blank=True)
+    frozen_section = serializers.BooleanField(required=False, default=False)
+
+
+class SpecimenStepSerializer(serializers.Serializer):
+    barcode = serializers.CharField(max_length=40)
+    to = serializers.CharField(max_length=12)
+
+
+class SpecimenViewSet(
+    ScopedViewSetMixin, mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet
+):
+    """Pathology specimens by barcode: label one (the ordering site), scan the next step."""
+
+    queryset = Specimen.objects.select_related("order").order_by("-collected_at")
+    serializer_class = SpecimenSerializer
+    filterset_fields = ["status", "barcode"]
+
+    @extend_schema(request=SpecimenCreateSerializer, responses=SpecimenSerializer)
+    def create(self, request, *args, **kwargs):
+        incoming = SpecimenCreateSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        data = incoming.validated_data
+        order = _visible(
+            ExamOrder.objects.select_related("exam"), request.user, data["order"], "order"
+        )
+        specimen = actions.do_register_specimen(
+            actor=request.user,
+            order=order,
+            barcode=data["barcode"],
+            site=data["site"],
+            frozen_section=data["frozen_section"],
+        )
+        return Response(SpecimenSerializer(specimen).data, status=status.HTTP_201_CREATED)
+
+    @extend_schema(request=SpecimenStepSerializer, responses=SpecimenSerializer)
+    @action(detail=False, methods=["post"])
+    def scan(self, request):
+        incoming = SpecimenStepSerializer(data=request.data)
+        incoming.is_valid(raise_exception=True)
+        specimen = actions.do_advance_specimen(
+            actor=request.user,
+            barcode=incoming.validated_data["barcode"],
+            to=incoming.validated_data["to"],
+        )
+        return Response(SpecimenSerializer(specimen).data)
+
+
 def routes(router: DefaultRouter) -> None:
     """Register this app's viewsets on the API router."""
     router.register("exam-orders", ExamOrderViewSet, basename="exam-order")
     router.register("critical-results", CriticalResultViewSet, basename="critical-result")
     router.register("recognitions", RecognitionViewSet, basename="recognition")
+    router.register("specimens", SpecimenViewSet, basename="specimen")

@@ -244,3 +244,27 @@ def test_turnaround_times_per_centre_and_site(personas, centre):
     assert row["to_signed"] is not None and row["to_viewed"] is not None
     (site,) = turnaround(ExamOrder.objects.all(), by="site")
     assert site["name"] == personas.township_a.name
+
+
+def test_an_overdue_study_escalates_to_the_centres_head_then_its_duty_officer(
+    personas, centre, django_capture_on_commit_callbacks
+):
+    from lianxin.core.workflow import escalate_overdue
+    from lianxin.testing.factories import MembershipFactory, UserFactory
+
+    head = UserFactory(username="centre_head")
+    MembershipFactory(
+        user=head, institution=personas.county_a, department=centre.imaging, role="department_head"
+    )
+    duty = UserFactory(username="centre_duty")
+    MembershipFactory(user=duty, institution=personas.county_a, role="duty_officer")
+    item = performed(personas, centre, priority="stat")
+    now = timezone.now()
+    with django_capture_on_commit_callbacks(execute=True):
+        escalate_overdue(now + datetime.timedelta(minutes=31))
+    assert Notification.objects.filter(recipient=head, verb="overdue").exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        escalate_overdue(now + datetime.timedelta(minutes=62))
+    assert Notification.objects.filter(recipient=duty, verb="overdue").exists()
+    item.refresh_from_db()
+    assert item.escalation_level == 2

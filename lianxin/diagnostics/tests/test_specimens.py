@@ -100,3 +100,25 @@ def test_an_unsigned_order_has_nothing_to_print(personas, centre):
     item = order(personas)
     url = reverse("diagnostics:order-print", kwargs={"id": item.external_id})
     assert personas.client("doctor").get(url).status_code == 409
+
+
+def test_specimens_through_the_api(personas, centre, pathology):
+    from rest_framework.test import APIClient
+
+    item = order(personas, "BIOPSY")
+    site, lab = APIClient(), APIClient()
+    site.force_authenticate(personas.doctor)
+    lab.force_authenticate(centre.resident)
+    body = {"order": str(item.external_id), "barcode": "BL-0100", "site": "胃窦"}
+    assert site.post("/api/specimens/", body, format="json").status_code == 201
+    assert site.post("/api/specimens/", body, format="json").status_code == 400
+    scan = "/api/specimens/scan/"
+    assert lab.post(scan, {"barcode": "BL-0100", "to": "received"}).status_code == 409
+    assert lab.post(scan, {"barcode": "BL-0100", "to": "sent"}).status_code == 403
+    assert site.post(scan, {"barcode": "BL-0100", "to": "sent"}).status_code == 200
+    received = lab.post(scan, {"barcode": "BL-0100", "to": "received"})
+    assert received.status_code == 200 and received.json()["status"] == "received"
+    outsider = APIClient()
+    outsider.force_authenticate(personas.outsider)
+    assert outsider.get("/api/specimens/").json()["results"] == []
+    assert outsider.post(scan, {"barcode": "BL-0100", "to": "processed"}).status_code == 400
