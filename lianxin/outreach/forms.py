@@ -7,8 +7,9 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from lianxin.network.models import Department, Institution
-from lianxin.outreach.rules import ActivityKind, ManagementArea, PostingKind
+from lianxin.network.models import Capability, CapabilityKind, Department, Institution
+from lianxin.outreach.models import TechniqueTransfer, TrainingPlacement
+from lianxin.outreach.rules import ActivityKind, AssessmentResult, ManagementArea, PostingKind
 from lianxin.workforce.models import Practitioner
 
 DATE = forms.DateInput(attrs={"type": "date"})
@@ -66,3 +67,70 @@ class ActivityForm(forms.Form):
 
 class CancelForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=200)
+
+
+class TechniqueForm(forms.Form):
+    name = forms.CharField(label=_("Technique"), max_length=120)
+    host_institution = forms.ModelChoiceField(
+        label=_("Host institution"), queryset=Institution.objects.none()
+    )
+    mentor = PractitionerChoice(label=_("Mentor"), queryset=Practitioner.objects.none())
+    introduced_on = forms.DateField(label=_("Introduced on"), widget=DATE)
+    capability = forms.ModelChoiceField(
+        label=_("Procedure"), queryset=Capability.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, practitioners, hosts, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["host_institution"].queryset = hosts
+        self.fields["mentor"].queryset = practitioners
+        self.fields["capability"].queryset = Capability.objects.filter(
+            kind=CapabilityKind.PROCEDURE
+        ).order_by("code")
+
+
+class CaseForm(forms.Form):
+    technique = forms.ModelChoiceField(
+        label=_("Technique"), queryset=TechniqueTransfer.objects.none()
+    )
+    performed_on = forms.DateField(label=_("Performed on"), widget=DATE)
+    with_mentor = forms.BooleanField(label=_("With the mentor"), required=False, initial=True)
+    operator = PractitionerChoice(
+        label=_("Host doctor (without the mentor)"),
+        queryset=Practitioner.objects.none(),
+        required=False,
+    )
+
+    def __init__(self, *args: Any, techniques, operators, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["technique"].queryset = techniques
+        self.fields["operator"].queryset = operators
+
+
+class PlacementForm(forms.Form):
+    trainee = PractitionerChoice(label=_("Trainee"), queryset=Practitioner.objects.none())
+    host_institution = forms.ModelChoiceField(
+        label=_("Training institution"), queryset=Institution.objects.none()
+    )
+    starts_on = forms.DateField(label=_("First day"), widget=DATE)
+    ends_on = forms.DateField(label=_("Last day"), widget=DATE)
+
+    def __init__(self, *args: Any, practitioners, hosts, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["trainee"].queryset = practitioners
+        self.fields["host_institution"].queryset = hosts
+
+
+class AssessForm(forms.Form):
+    placement = forms.ModelChoiceField(
+        label=_("Placement"), queryset=TrainingPlacement.objects.none()
+    )
+    result = forms.ChoiceField(
+        label=_("Result"),
+        choices=[c for c in AssessmentResult.choices if c[0] != AssessmentResult.PENDING],
+    )
+    assessed_on = forms.DateField(label=_("Assessed on"), widget=DATE)
+
+    def __init__(self, *args: Any, placements, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["placement"].queryset = placements

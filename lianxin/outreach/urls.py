@@ -1,12 +1,12 @@
 from django.urls import path
 
-from lianxin.outreach.views import dashboard, postings, sites
+from lianxin.outreach.views import building, dashboard, postings, sites
 
 app_name = "outreach"
 urlpatterns = [
     path("", dashboard.dashboard, name="dashboard"),
     path("export.xlsx", dashboard.export, name="export"),
-    path("building/", dashboard.building_view, name="building"),
+    path("building/", building.building_view, name="building"),
     path("postings/", postings.posting_list, name="postings"),
     path("postings/new/", postings.posting_create, name="posting-create"),
     path("postings/<uuid:id>/", postings.posting_detail, name="posting"),

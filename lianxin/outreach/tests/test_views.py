@@ -228,3 +228,88 @@ def test_the_outreach_office_has_a_home_card(personas, officer, posting):
     assert (
         'id="card-outreach"' not in personas.client("doctor").get(reverse("home")).content.decode()
     )
+
+
+def test_the_office_introduces_a_technique_and_records_its_first_case_on_the_page(
+    personas, officer, expert, today
+):
+    client = client_for(personas, officer)
+    url = reverse("outreach:building")
+    response = client.post(
+        url,
+        {
+            "form": "technique",
+            "technique-name": "无痛胃镜",
+            "technique-host_institution": personas.township_a.pk,
+            "technique-mentor": expert.pk,
+            "technique-introduced_on": (today - days(10)).isoformat(),
+        },
+    )
+    assert response.status_code == 302
+    from lianxin.outreach.models import TechniqueTransfer
+
+    technique = TechniqueTransfer.objects.get()
+    response = client.post(
+        url,
+        {
+            "form": "case",
+            "case-technique": technique.pk,
+            "case-performed_on": (today - days(5)).isoformat(),
+            "case-with_mentor": "on",
+        },
+    )
+    assert response.status_code == 302
+    technique.refresh_from_db()
+    assert technique.first_case_on == today - days(5)
+    solo = client.post(
+        url,
+        {"form": "case", "case-technique": technique.pk, "case-performed_on": today.isoformat()},
+    )
+    assert solo.status_code == 200 and solo.context["forms"]["case"].errors["operator"]
+
+
+def test_the_office_places_and_assesses_a_trainee_on_the_page(personas, officer, today):
+    trainee = PractitionerFactory(institution=personas.township_a)
+    client = client_for(personas, officer)
+    url = reverse("outreach:building")
+    reversed_dates = client.post(
+        url,
+        {
+            "form": "placement",
+            "placement-trainee": trainee.pk,
+            "placement-host_institution": personas.county_a.pk,
+            "placement-starts_on": today.isoformat(),
+            "placement-ends_on": (today - days(1)).isoformat(),
+        },
+    )
+    assert reversed_dates.status_code == 200
+    assert reversed_dates.context["forms"]["placement"].errors["ends_on"]
+    client.post(
+        url,
+        {
+            "form": "placement",
+            "placement-trainee": trainee.pk,
+            "placement-host_institution": personas.county_a.pk,
+            "placement-starts_on": (today - days(30)).isoformat(),
+            "placement-ends_on": today.isoformat(),
+        },
+    )
+    placement = trainee.placements.get()
+    client.post(
+        url,
+        {
+            "form": "assess",
+            "assess-placement": placement.pk,
+            "assess-result": "excellent",
+            "assess-assessed_on": today.isoformat(),
+        },
+    )
+    placement.refresh_from_db()
+    assert placement.result == "excellent"
+
+
+def test_a_clinician_sees_capability_building_but_cannot_post_to_it(personas):
+    client = personas.client("doctor")
+    response = client.get(reverse("outreach:building"))
+    assert response.status_code == 200 and response.context["forms"] is None
+    assert client.post(reverse("outreach:building"), {"form": "technique"}).status_code == 403

@@ -8,7 +8,6 @@ import io
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -18,13 +17,7 @@ from lianxin.core.access import access_for, get_for_user
 from lianxin.core.permissions import Perm
 from lianxin.network.models import Community, Institution
 from lianxin.outreach import queries
-from lianxin.outreach.models import (
-    CoBuiltSpecialty,
-    EducationSession,
-    Posting,
-    TechniqueTransfer,
-    TrainingPlacement,
-)
+from lianxin.outreach.models import Posting
 from lianxin.outreach.rules import STATIONED_SENIORS_PER_10K
 from lianxin.outreach.views.common import bar_chart, require_registry
 
@@ -114,32 +107,6 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             .order_by("starts_on")[:50]
         )
     return render(request, "outreach/dashboard.html", context)
-
-
-@login_required
-def building_view(request: HttpRequest) -> HttpResponse:
-    """Capability building at a glance: techniques, co-built specialties, placements, sessions."""
-    require_registry(request)
-    user = request.user
-    return render(
-        request,
-        "outreach/building.html",
-        {
-            "techniques": TechniqueTransfer.objects.visible_to(user)
-            .select_related("host_institution", "mentor", "lead_institution")
-            .order_by("-introduced_on")[:50],
-            "specialties": CoBuiltSpecialty.objects.visible_to(user)
-            .select_related("host_institution", "lead_institution")
-            .order_by("-starts_on")[:50],
-            "placements": TrainingPlacement.objects.visible_to(user)
-            .select_related("trainee", "home_institution", "host_institution", "department")
-            .order_by("-starts_on")[:50],
-            "sessions": EducationSession.objects.visible_to(user)
-            .select_related("course__provider", "lecturer")
-            .annotate(attendees=Sum("attendance__attendees"))
-            .order_by("-held_on")[:50],
-        },
-    )
 
 
 @login_required
