@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 # Sources, named once.
 COMMUNITY_MONITORING_2020 = (
     "国家卫生健康委办公厅《关于印发紧密型县域医疗卫生共同体建设评判标准和监测指标体系（试行）"
-    "的通知》（国卫办基层函〔2020〕12号）"
+    "的通知》（国卫办基层发〔2020〕12号）"
 )
 ALLIANCE_ASSESSMENT_2018 = (
     "国家卫生健康委、国家中医药局《关于印发医疗联合体综合绩效考核工作方案（试行）的通知》"
