@@ -212,6 +212,7 @@ SPECTACULAR_SETTINGS = {
         "PractitionerSexEnum": "lianxin.workforce.models.PractitionerSex",
         "PostingKindEnum": "lianxin.outreach.rules.PostingKind",
         "ActivityKindEnum": "lianxin.outreach.rules.ActivityKind",
+        "CoBuiltSpecialtyStatusEnum": "lianxin.outreach.rules.SpecialtyStatus",
         "FollowUpKindEnum": "lianxin.referrals.rules.FollowUpKind",
         "ConsultationKindEnum": "lianxin.referrals.rules.ConsultationKind",
         "WorkflowStatusEnum": "lianxin.core.workflow.states.Status",
