@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps
-from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.utils import timezone
 
 from lianxin.network.models import (
@@ -398,6 +398,7 @@ FIGURE_KEYS = (
     "sessions",
     "attendance",
     "consultations",
+    "remote_reads",
 )
 
 
@@ -490,6 +491,17 @@ def figures(
         .annotate(n=Count("id"))
     ):
         per[row["requester_institution_id"]]["consultations"] += row["n"]
+
+    # Remote reads: exams a member took and a shared centre elsewhere read (基层检查、上级诊断).
+    ExamOrder = apps.get_model("diagnostics", "ExamOrder")
+    for row in (
+        ExamOrder.objects.filter(requester_institution_id__in=ids, created_at__year=year)
+        .exclude(performer_institution_id=F("requester_institution_id"))
+        .exclude(status__in=["draft", "cancelled", "entered-in-error"])
+        .values("requester_institution_id")
+        .annotate(n=Count("id"))
+    ):
+        per[row["requester_institution_id"]]["remote_reads"] += row["n"]
 
     names = {
         inst.pk: inst

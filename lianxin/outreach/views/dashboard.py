@@ -36,6 +36,7 @@ def _labels() -> dict[str, str]:
         "sessions": _("Education sessions"),
         "attendance": _("Attendance (person-times)"),
         "consultations": _("Remote consultations requested"),
+        "remote_reads": _("Exams read remotely"),
     }
 
 
