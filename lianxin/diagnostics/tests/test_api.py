@@ -117,3 +117,20 @@ def test_prior_results_and_recognition_through_the_api(personas, centre):
     assert again.status_code == 400 and "retest_reason" in again.json().get("errors", again.json())
     assert ExamOrder.objects.count() == 1
     assert _api(personas.outsider).get(query).status_code in {400, 403}
+
+
+def test_the_critical_results_list_is_scoped_and_bounded(
+    personas, centre, django_assert_max_num_queries
+):
+    from lianxin.diagnostics import actions
+
+    for code in ("CT-CHEST", "CT-HEAD", "DR-CHEST"):
+        item = claimed(personas, centre, code)
+        actions.do_raise_critical_result(actor=centre.resident, order=item, finding="气胸")
+    client = _api(personas.doctor)
+    client.get("/api/critical-results/")
+    with django_assert_max_num_queries(6):
+        rows = client.get("/api/critical-results/").json()["results"]
+    assert len(rows) == 3
+    assert _api(personas.outsider).get("/api/critical-results/").json()["results"] == []
+    assert _api(personas.commission).get("/api/critical-results/").json()["results"] == []
