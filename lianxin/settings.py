@@ -244,5 +244,5 @@ LIANXIN_NOTIFICATION_CHANNELS = env_list(
 )
 
 # The CJK TrueType font embedded in printed forms (paths separated by ":"); empty: the usual
-# Debian locations (see lianxin.referrals.printing).
+# Debian locations (see lianxin.core.pdf).
 LIANXIN_PDF_FONT = env_str("LIANXIN_PDF_FONT", "")

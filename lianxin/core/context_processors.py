@@ -18,6 +18,7 @@ NAVIGATION = [
     (_("Exams"), "diagnostics:orders", Perm.REQUEST_SERVICE),
     (_("Reading worklist"), "diagnostics:worklist", Perm.SIGN_REPORT),
     (_("Critical results"), "diagnostics:critical-results", Perm.VIEW_PATIENT),
+    (_("Exam figures"), "diagnostics:figures", Perm.VIEW_AGGREGATES),
     (_("Outreach"), "outreach:dashboard", Perm.VIEW_REGISTRY),
     (_("Institutions"), "network:institution-list", Perm.VIEW_REGISTRY),
     (_("Practitioners"), "workforce:practitioner-list", Perm.VIEW_REGISTRY),

@@ -9,9 +9,9 @@ from django.utils import timezone
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from lianxin.core.pdf import FONT_PACKAGE, FontUnavailable, find_font
 from lianxin.diagnostics.models import ExamOrder, ReportStatus
 from lianxin.diagnostics.rules import ANALYTES
-from lianxin.referrals.printing import FONT_PACKAGE, FontUnavailable, find_font
 
 __all__ = ["FONT_PACKAGE", "FontUnavailable", "build_report_pdf", "find_font"]
 

@@ -14,28 +14,18 @@ from __future__ import annotations
 
 import datetime
 import io
-import os
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 
 import segno
-from django.conf import settings
 from django.utils import timezone
 from fpdf import FPDF, FontFace
 from fpdf.enums import TableCellFillMode, WrapMode, XPos, YPos
 
+from lianxin.core.pdf import find_font
 from lianxin.core.workflow import Status
 from lianxin.referrals.models import AppointmentSlot, Referral
 from lianxin.referrals.rules import MILESTONE_ORDER, Direction, Urgency
 
-# Fonts fpdf2 embeds correctly (TrueType outlines), in the Debian packages that ship them:
-# fonts-wqy-microhei, fonts-wqy-zenhei, fonts-arphic-uming.
-DEFAULT_FONT_PATHS = (
-    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
-    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
-    "/usr/share/fonts/truetype/arphic/uming.ttc",
-)
-FONT_PACKAGE = "fonts-wqy-microhei"
 # segno's parameters for the code; a test re-generates the code with them and compares modules.
 QR_ERROR = "m"
 
@@ -93,39 +83,6 @@ TITLE_ZH = {
     "technician": "技师",
 }
 BLANK = "—"
-
-
-class FontUnavailable(Exception):
-    """No CJK font to embed: the form cannot be printed until one is installed."""
-
-    def __init__(self, tried: Sequence[str]) -> None:
-        self.tried = list(tried)
-        super().__init__(
-            f"No CJK font for the referral form (tried {', '.join(self.tried) or 'nothing'}); "
-            f"install the Debian package {FONT_PACKAGE} or set LIANXIN_PDF_FONT."
-        )
-
-
-def font_candidates() -> list[str]:
-    """The font paths to try, in order: the configured ones, else Debian's usual paths."""
-    configured = getattr(settings, "LIANXIN_PDF_FONT", None) or os.environ.get(
-        "LIANXIN_PDF_FONT", ""
-    )
-    if configured:
-        # A configured font replaces the defaults: an administrator who names a font wants to
-        # hear that it is missing, not to get another one silently.
-        return [p for p in str(configured).split(os.pathsep) if p.strip()]
-    return list(DEFAULT_FONT_PATHS)
-
-
-def find_font() -> Path:
-    """The first readable candidate font; ``FontUnavailable`` if there is none."""
-    tried = font_candidates()
-    for candidate in tried:
-        path = Path(candidate.strip())
-        if path.is_file() and os.access(path, os.R_OK):
-            return path
-    raise FontUnavailable(tried)
 
 
 def short_number(referral: Referral) -> str:

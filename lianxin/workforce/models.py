@@ -71,9 +71,7 @@ class Practitioner(BaseModel):
     """A health professional employed by an institution (their primary post)."""
 
     name = models.CharField(_("name"), max_length=40)
-    sex = models.CharField(
-        _("sex"), max_length=1, choices=PractitionerSex.choices, blank=True
-    )
+    sex = models.CharField(_("sex"), max_length=1, choices=PractitionerSex.choices, blank=True)
     profession = models.CharField(
         _("profession"), max_length=20, choices=Profession.choices, default=Profession.PHYSICIAN
     )

@@ -14,6 +14,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from lianxin.core.models import AuditEvent
+from lianxin.core.pdf import find_font
 from lianxin.referrals.actions import (
     do_accept_referral,
     do_complete_referral,
@@ -22,7 +23,7 @@ from lianxin.referrals.actions import (
     do_record_arrival,
 )
 from lianxin.referrals.actions.referrals import PlanItem
-from lianxin.referrals.printing import find_font, short_number
+from lianxin.referrals.printing import short_number
 
 pytestmark = pytest.mark.django_db
 

@@ -10,15 +10,10 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from lianxin.core.access import get_for_user
+from lianxin.core.pdf import FONT_PACKAGE, FontUnavailable, find_font
 from lianxin.patients.actions import record_patient_read
 from lianxin.referrals.models import Referral
-from lianxin.referrals.printing import (
-    FONT_PACKAGE,
-    FontUnavailable,
-    build_referral_pdf,
-    find_font,
-    short_number,
-)
+from lianxin.referrals.printing import build_referral_pdf, short_number
 
 logger = logging.getLogger(__name__)
 
