@@ -87,10 +87,13 @@ def worklist(
     )
 
 
+# A sorted tuple, not the frozenset: the SQL must be the same in every process (string hashing
+# changes a set's order), or the database cannot reuse plans and an index on it would not match.
+_OPEN = tuple(sorted(OPEN_STATUSES))
 URGENCY_RANK = Case(
-    When(urgency=Urgency.EMERGENCY, status__in=OPEN_STATUSES, then=Value(0)),
-    When(urgency=Urgency.URGENT, status__in=OPEN_STATUSES, then=Value(1)),
-    When(status__in=OPEN_STATUSES, then=Value(2)),
+    When(urgency=Urgency.EMERGENCY, status__in=_OPEN, then=Value(0)),
+    When(urgency=Urgency.URGENT, status__in=_OPEN, then=Value(1)),
+    When(status__in=_OPEN, then=Value(2)),
     default=Value(3),
     output_field=IntegerField(),
 )
