@@ -151,6 +151,9 @@ class Generator:
         sync_catalogue()
         self.s = setting
         self.rng = rng
+        # When set, every exam is performed by now and then waits for a reader: the recent
+        # exams that give the demo's reading worklist its work.
+        self.hold_for_reading = False
         self.exams = {e.code: e for e in ExamItem.objects.all()}
         self.specs = {e.code: e for e in EXAMS}
         self.rules = {r.exam_id: r for r in RecognitionRule.objects.filter(is_active=True)}
@@ -305,6 +308,8 @@ class Generator:
         )
         fast = order.priority != Priority.ROUTINE
         performed = order.created_at + MINUTE * rng.randint(5, 90 if fast else 60 * 48)
+        if self.hold_for_reading:
+            performed = max(min(performed, s.now - MINUTE), order.created_at)
         if rng.random() < SHARE_CANCELLED:
             at = min(performed, s.now)
             self._step(
@@ -336,6 +341,8 @@ class Generator:
             perf,
             bs="performed",
         )
+        if self.hold_for_reading:
+            return self._due(order)
         reader = rng.choice(s.readers[spec.centre_type])
         if (
             rng.random() < SHARE_OVERFLOW

@@ -127,6 +127,7 @@ def build_diagnostics(county: Any) -> Written:
     rng = random.Random(county.options.seed + SEED_OFFSET)
     generator = Generator(setting, rng)
     written.add(generator.write(round(county.residents * EXAMS_PER_RESIDENT)))
+    generator.hold_for_reading = True
     written.add(generator.write(RECENT, start=setting.now - 6 * HOUR))
     return written
 
