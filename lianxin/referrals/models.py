@@ -6,6 +6,7 @@ side is the referring / inviting institution, the performer side the receiving /
 
 from __future__ import annotations
 
+import datetime
 from datetime import timedelta
 
 from django.conf import settings
@@ -51,6 +52,19 @@ def _arrive_within(item: WorkflowItem) -> timedelta:
     return ARRIVE_WITHIN
 
 
+def _outcome_within(item: WorkflowItem) -> timedelta:
+    """An up-referral's outcome is due within OUTCOME_WITHIN; a down-referral's when its care
+    plan's last item is due, plus a week to record it."""
+    if getattr(item, "direction", "") == Direction.DOWN and item.pk:
+        last = item.follow_ups.aggregate(last=models.Max("due_on"))["last"]
+        if last is not None and item.status_changed_at:
+            end = datetime.datetime.combine(
+                last, datetime.time.max, tzinfo=item.status_changed_at.tzinfo
+            )
+            return max(end - item.status_changed_at, timedelta(0)) + timedelta(days=7)
+    return OUTCOME_WITHIN
+
+
 REFERRAL_WORKFLOW = DEFAULT_WORKFLOW.derive(
     add=[
         # The receiving department accepts straight from "requested" too: opening it first is
@@ -83,8 +97,8 @@ REFERRAL_WORKFLOW = DEFAULT_WORKFLOW.derive(
         Status.REQUESTED: _answer_within,
         Status.RECEIVED: _answer_within,
         Status.ACCEPTED: _arrive_within,
-        Status.IN_PROGRESS: OUTCOME_WITHIN,
-        Status.ON_HOLD: OUTCOME_WITHIN,
+        Status.IN_PROGRESS: _outcome_within,
+        Status.ON_HOLD: _outcome_within,
     },
 )
 

@@ -334,3 +334,25 @@ def test_an_overdue_referral_escalates_to_the_head_then_the_duty_officer(
     assert Notification.objects.filter(recipient=duty, verb="overdue").exists()
     referral.refresh_from_db()
     assert referral.escalation_level == 2
+
+
+def test_a_long_care_plan_is_not_overdue_before_its_last_item(personas, cardiology):
+    today = timezone.localdate()
+    referral = do_create_referral(
+        actor=personas.specialist,
+        patient=_county_patient(personas),
+        direction="down",
+        performer_institution=personas.township_a,
+        reason="出院后继续管理",
+        diagnosis_text="2型糖尿病",
+        follow_ups=[
+            PlanItem("visit", "一月后复诊", today + datetime.timedelta(days=30)),
+            PlanItem("test", "三月后查糖化血红蛋白", today + datetime.timedelta(days=90)),
+        ],
+    )
+    do_accept_referral(actor=personas.doctor, referral=referral)
+    first = referral.follow_ups.order_by("due_on").first()
+    do_record_follow_up(actor=personas.doctor, item=first, result="血糖控制可")
+    referral.refresh_from_db()
+    assert referral.status == Status.IN_PROGRESS
+    assert referral.due_at.date() >= today + datetime.timedelta(days=96)
