@@ -1,4 +1,5 @@
-"""Demo step 1: institutions, communities, departments, agreements and equipment.
+"""Demo step 1: institutions, communities, departments, agreements and equipment (with its status
+history).
 
 Fixture generation of a synthetic world: rows are written with ``bulk_create`` / ``create``
 directly, not through the registry's actions, and without audit rows (``build_county`` writes one
@@ -9,8 +10,11 @@ registration numbers.
 from __future__ import annotations
 
 import datetime
+import random
 from dataclasses import dataclass
 from decimal import Decimal
+
+from django.utils import timezone
 
 from lianxin.demo import county as geo
 from lianxin.demo.context import DemoCounty
@@ -26,6 +30,7 @@ from lianxin.network.models import (
     DepartmentKind,
     Equipment,
     EquipmentStatus,
+    EquipmentStatusChange,
     Institution,
     Tier,
 )
@@ -575,6 +580,63 @@ def build_equipment(county: DemoCounty) -> None:
     for village in county.villages[::3]:
         add(village, "ecg", "心电图机", "便携式十二导联心电图机", None, 1)
     Equipment.objects.bulk_create(rows)
+    build_equipment_history(county, rows)
+
+
+def _local(day: datetime.date, hour: int, minute: int = 0) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time(hour, minute)))
+
+
+def build_equipment_history(county: DemoCounty, rows: list[Equipment]) -> None:
+    """The status history that ends in each piece's current status: in use from its
+    installation day; a piece now idle or broken changed on a day of the last half year; and
+    the first township CT was broken for three days last month and repaired since, so that a
+    question about those days finds it missing. Every entry lies before the demo day."""
+    today = county.options.today
+    # A generator of its own, so that the other steps draw the same numbers as before.
+    rng = random.Random(county.options.seed * 7919 + 1)
+    township_ids = {t.pk for t in county.townships}
+    repaired = next(
+        (row for row in rows if row.capability.code == "ct" and row.institution_id in township_ids),
+        None,
+    )
+    changes: list[EquipmentStatusChange] = []
+    for row in rows:
+        installed = min(row.installed_on or today, today - datetime.timedelta(days=2))
+        changes.append(
+            EquipmentStatusChange(
+                equipment=row,
+                status=EquipmentStatus.IN_USE,
+                changed_at=_local(installed, 0),
+                note="安装启用",
+            )
+        )
+        if row is repaired and installed < today - datetime.timedelta(days=41):
+            for days_ago, hour, status, note in (
+                (40, 9, EquipmentStatus.BROKEN, "球管故障，停机待修"),
+                (37, 16, EquipmentStatus.IN_USE, "更换球管后恢复使用"),
+            ):
+                changes.append(
+                    EquipmentStatusChange(
+                        equipment=row,
+                        status=status,
+                        changed_at=_local(today - datetime.timedelta(days=days_ago), hour),
+                        note=note,
+                    )
+                )
+        if row.status != EquipmentStatus.IN_USE:
+            earliest = (today - installed).days - 1  # at least 1: installed two days back
+            changes.append(
+                EquipmentStatusChange(
+                    equipment=row,
+                    status=row.status,
+                    changed_at=_local(
+                        today - datetime.timedelta(days=rng.randint(1, min(180, earliest))),
+                        rng.randint(8, 17),
+                    ),
+                )
+            )
+    EquipmentStatusChange.objects.bulk_create(changes)
 
 
 def build_network(county: DemoCounty) -> None:

@@ -7,6 +7,9 @@ Who may do what:
   ``MANAGE_NETWORK`` anywhere);
 - edit an institution, its departments and equipment: ``MANAGE_INSTITUTION`` at that institution,
   or ``MANAGE_NETWORK`` at the lead of a community it belongs to.
+
+Equipment status is written only here, with its history row (``EquipmentStatusChange``) and its
+audit row in one transaction: at registration, and by ``do_change_equipment_status``.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.core.files.base import File
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianxin.core import audit
@@ -37,6 +41,7 @@ from lianxin.network.models import (
     DepartmentKind,
     Equipment,
     EquipmentStatus,
+    EquipmentStatusChange,
     Institution,
     Tier,
     division_code_validator,
@@ -108,6 +113,10 @@ def _choice(errors: Errors, field: str, value: Any, choices: Any) -> str:
     if value not in choices.values:
         _add(errors, field, _("Choose a value from the list."))
     return value
+
+
+def _user_or_none(actor: Any) -> Any:
+    return actor if getattr(actor, "is_authenticated", False) and actor.pk else None
 
 
 def _require(condition: bool, message: str) -> None:
@@ -679,6 +688,16 @@ def do_create_agreement(
     return agreement
 
 
+def history_start(installed_on: datetime.date | None, registered_at: datetime.datetime):
+    """When a piece's first status entry takes effect: the start of its installation day if that
+    is earlier than its registration (its status is taken to hold since then), else the
+    registration itself. The data migration that began the history uses the same rule."""
+    if installed_on is None:
+        return registered_at
+    start = timezone.make_aware(datetime.datetime.combine(installed_on, datetime.time.min))
+    return min(start, registered_at)
+
+
 def do_register_equipment(
     *,
     actor: Any,
@@ -726,6 +745,12 @@ def do_register_equipment(
             status=status,
             installed_on=installed_on,
         )
+        EquipmentStatusChange.objects.create(
+            equipment=equipment,
+            status=status,
+            changed_at=history_start(installed_on, equipment.created_at),
+            changed_by=_user_or_none(actor),
+        )
         audit.record(
             "equipment.register",
             actor=actor,
@@ -744,7 +769,9 @@ def do_register_equipment(
 def do_change_equipment_status(
     *, actor: Any, equipment: Equipment, status: str, note: str = ""
 ) -> Equipment:
-    """Mark equipment in use, idle or broken (a broken CT stops counting as a CT here)."""
+    """Mark equipment in use, idle or broken (a broken CT stops counting as a CT here), from now
+    on: the status history gains a row, so a question about an earlier moment still gets the
+    status of that moment."""
     institution = equipment.institution
     _require(
         can_manage_institution(actor, institution),
@@ -762,6 +789,13 @@ def do_change_equipment_status(
         before = locked.status
         locked.status = status
         locked.save(update_fields=["status", "updated_at"])
+        EquipmentStatusChange.objects.create(
+            equipment=locked,
+            status=status,
+            changed_at=locked.updated_at,
+            changed_by=_user_or_none(actor),
+            note=note,
+        )
         audit.record(
             "equipment.status",
             actor=actor,

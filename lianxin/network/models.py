@@ -3,6 +3,7 @@ equipment."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -364,7 +365,12 @@ class EquipmentStatus(models.TextChoices):
 
 
 class Equipment(BaseModel):
-    """A piece of equipment at an institution; in use, it provides its facility capability."""
+    """A piece of equipment at an institution; in use, it provides its facility capability.
+
+    ``status`` is the status now; ``status_changes`` is its history, which answers for a past
+    moment. Both change only through ``network.actions`` (registration and
+    ``do_change_equipment_status``), which write them together.
+    """
 
     institution = models.ForeignKey(
         Institution,
@@ -404,3 +410,56 @@ class Equipment(BaseModel):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.get_status_display()})"
+
+
+class EquipmentHistoryQuerySet(RegistryQuerySet):
+    institution_path = "equipment__institution"
+
+
+class EquipmentStatusChange(models.Model):
+    """One entry of a piece of equipment's status history, append-only: from ``changed_at`` on,
+    its status was ``status`` (until the next entry).
+
+    The first entry is written at registration, dated the installation day when one is given
+    (the status is taken to hold since then); each later one by ``do_change_equipment_status``
+    in the transaction that writes the audit row.
+    """
+
+    equipment = models.ForeignKey(
+        Equipment,
+        verbose_name=_("equipment"),
+        on_delete=models.CASCADE,
+        related_name="status_changes",
+    )
+    status = models.CharField(_("status"), max_length=10, choices=EquipmentStatus.choices)
+    changed_at = models.DateTimeField(_("from"))
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("changed by"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    note = models.CharField(_("note"), max_length=200, blank=True)
+
+    objects = EquipmentHistoryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("equipment status change")
+        verbose_name_plural = _("equipment status history")
+        ordering = ["equipment_id", "changed_at", "pk"]
+        indexes = [
+            models.Index(fields=["equipment", "changed_at"], name="equipment_status_at_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.equipment_id}: {self.status} @ {self.changed_at:%Y-%m-%d %H:%M}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise RuntimeError("equipment status history is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise RuntimeError("equipment status history is append-only")

@@ -10,8 +10,9 @@
   with the national stationing indicator (``rules.STATIONED_SENIORS_PER_10K``).
 - ``roster(...)``: postings overlapping a period, for the roster calendar.
 
-Equipment has a status, not a history: for a moment other than now, facilities are those in use
-today. Postings and credentials are dated, so they follow ``at``.
+Equipment follows ``at`` through its status history (``network.queries.equipment_in_use``): now
+(or a later moment) reads the current status, an earlier moment the status in force then. Postings
+and credentials are dated, so they follow ``at`` too.
 """
 
 from __future__ import annotations
@@ -33,12 +34,10 @@ from lianxin.network.models import (
     Capability,
     CapabilityKind,
     Community,
-    Equipment,
-    EquipmentStatus,
     Institution,
     Tier,
 )
-from lianxin.network.queries import community_tree
+from lianxin.network.queries import community_tree, equipment_in_use
 from lianxin.outreach.actions.postings import stationing_min_end
 from lianxin.outreach.models import (
     EducationSession,
@@ -156,6 +155,9 @@ def capabilities_many(
 ) -> dict[int, SiteCapabilities]:
     """Institution id → what it can do at ``at``, with who brings which (six queries in all).
 
+    Equipment counts when in use at ``at`` (the current status for now or later, the status
+    history for an earlier moment); postings and credentials on ``at``'s day.
+
     ``only`` limits the work to some capability codes (and the facilities they require), for
     a caller that asks about one thing across many sites.
     """
@@ -172,7 +174,7 @@ def capabilities_many(
         for cap_id in list(wanted):
             wanted |= needs.get(cap_id, set())
 
-    equipment = Equipment.objects.filter(institution_id__in=ids, status=EquipmentStatus.IN_USE)
+    equipment = equipment_in_use(at).filter(institution_id__in=ids)
     credentials = _valid_credentials(day)
     if wanted is not None:
         equipment = equipment.filter(capability_id__in=wanted)

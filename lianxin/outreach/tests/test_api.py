@@ -181,6 +181,29 @@ def test_site_capabilities_say_who_brings_which(personas, posting):
     assert foreign.status_code == 404
 
 
+def test_site_capabilities_at_a_past_moment_use_the_equipment_status_then(
+    personas, posting, time_machine
+):
+    from django.utils import timezone
+
+    from lianxin.network.actions import do_change_equipment_status
+
+    ct = Equipment.objects.get(institution=personas.township_a)
+    broke = timezone.now()
+    do_change_equipment_status(actor=personas.admin, equipment=ct, status="broken")
+    time_machine.move_to(broke + datetime.timedelta(hours=2), tick=False)
+    do_change_equipment_status(actor=personas.admin, equipment=ct, status="in_use")
+    url = f"/api/site-capabilities/{personas.township_a.external_id}/"
+    then = (broke + datetime.timedelta(hours=1)).isoformat()
+    past = api(personas.doctor).get(url, {"at": then}).json()
+    assert "ct" not in {row["code"] for row in past["capabilities"]}
+    assert [row["code"] for row in past["blocked"]] == ["thrombolysis_stroke"]
+    now = api(personas.doctor).get(url).json()
+    assert {"ct", "thrombolysis_stroke"} <= {row["code"] for row in now["capabilities"]}
+    nobody = api(personas.doctor).get("/api/sites-with/", {"capability": "ct", "at": then})
+    assert nobody.json() == []
+
+
 def test_sites_with_answers_within_the_users_network(
     personas, posting, django_assert_max_num_queries
 ):

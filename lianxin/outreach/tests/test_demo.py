@@ -7,9 +7,11 @@ import itertools
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from lianxin.demo.build import build_county
 from lianxin.demo.context import DemoOptions
+from lianxin.network.models import Equipment, EquipmentStatusChange
 from lianxin.outreach.actions.postings import stationing_min_end
 from lianxin.outreach.models import (
     EducationSession,
@@ -70,6 +72,36 @@ def test_the_demo_figures_and_indicator_have_something_to_show(county):
     # Some township can do something today only because an expert is posted there.
     found = capabilities_many([t.pk for t in county.townships], TODAY)
     assert any(item.brought_by_posting for site in found.values() for item in site.procedures)
+
+
+def test_the_demo_equipment_history_ends_in_each_current_status(county):
+    latest: dict[int, EquipmentStatusChange] = {}
+    first: dict[int, EquipmentStatusChange] = {}
+    for change in EquipmentStatusChange.objects.order_by("changed_at", "pk"):
+        first.setdefault(change.equipment_id, change)
+        latest[change.equipment_id] = change
+        assert timezone.localdate(change.changed_at) < TODAY
+    pieces = list(Equipment.objects.all())
+    assert {e.pk for e in pieces} == set(latest)
+    for piece in pieces:
+        assert latest[piece.pk].status == piece.status
+        if piece.installed_on and piece.installed_on <= TODAY - datetime.timedelta(days=2):
+            assert timezone.localdate(first[piece.pk].changed_at) == piece.installed_on
+    # The township CT repaired last month: missing while it was broken, there today.
+    (repaired,) = {c.equipment for c in EquipmentStatusChange.objects.filter(status="broken")} & {
+        e for e in pieces if e.status == "in_use"
+    }
+    site = repaired.institution
+    broken_day = TODAY - datetime.timedelta(days=39)
+    assert "ct" not in capabilities_many([site.pk], broken_day)[site.pk].codes
+    assert "ct" in capabilities_many([site.pk], TODAY)[site.pk].codes
+    # On the demo day (a past day here) the history gives the facilities the status gives now.
+    ids = [i.pk for i in [county.county_hospital, county.tertiary, *county.townships]]
+    from_history, from_status = capabilities_many(ids, TODAY), capabilities_many(ids)
+    for pk in ids:
+        assert {c.capability.code for c in from_history[pk].facilities} == {
+            c.capability.code for c in from_status[pk].facilities
+        }
 
 
 def test_the_demo_outreach_office_opens_its_dashboard(county, client):

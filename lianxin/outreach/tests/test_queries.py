@@ -8,6 +8,7 @@ import datetime
 import pytest
 
 from lianxin.core.access import forget_access
+from lianxin.network.actions import do_change_equipment_status, do_register_equipment
 from lianxin.network.models import Capability, Equipment
 from lianxin.outreach.actions import do_create_posting
 from lianxin.outreach.models import Posting
@@ -25,6 +26,7 @@ from lianxin.testing.factories import (
     InstitutionFactory,
     PatientFactory,
     PractitionerFactory,
+    UserFactory,
     add_member,
 )
 from lianxin.workforce.models import Credential, Title
@@ -273,3 +275,77 @@ def test_figures_add_up_per_member_and_give_the_indicator(personas, officer, exp
         "per_10k": round(10_000 / population, 2),
     }
     assert posting.pk
+
+
+def test_a_ct_broken_yesterday_and_repaired_today_is_missing_only_yesterday(
+    personas, officer, expert, time_machine, django_assert_max_num_queries
+):
+    """The moment asked about decides: yesterday the broken CT blocked thrombolysis at the
+    township although the expert was posted there; now it is repaired and both are back."""
+    now = datetime.datetime(2026, 3, 10, 12, 0, tzinfo=datetime.UTC)
+    today = now.date()
+    yesterday = today - days(1)
+    site = personas.township_a
+    time_machine.move_to(now - days(5), tick=False)
+    ct = do_register_equipment(
+        actor=personas.admin,
+        institution=site,
+        capability=Capability.objects.get(code="ct"),
+        name="CT",
+    )
+    credential(expert, "thrombolysis_stroke")
+    post(officer, expert, site, today - days(3), today + days(3))
+    time_machine.move_to(now - days(1) - datetime.timedelta(hours=2), tick=False)
+    do_change_equipment_status(actor=personas.admin, equipment=ct, status="broken")
+    time_machine.move_to(now - datetime.timedelta(hours=3), tick=False)
+    do_change_equipment_status(actor=personas.admin, equipment=ct, status="in_use")
+    time_machine.move_to(now, tick=False)
+
+    then = now - days(1)
+    with django_assert_max_num_queries(6):
+        past = capabilities(site, then)
+    assert "ct" not in past.codes and "thrombolysis_stroke" not in past.codes
+    assert [b.capability.code for b in past.blocked] == ["thrombolysis_stroke"]
+    assert "ct" not in capabilities(site, yesterday).codes  # the end of yesterday
+    assert {"ct", "thrombolysis_stroke"} <= capabilities(site).codes
+    assert {"ct", "thrombolysis_stroke"} <= capabilities(site, today).codes
+    # Before it broke, three days ago, it was there.
+    assert "ct" in capabilities(site, now - days(3)).codes
+    with django_assert_max_num_queries(8):
+        assert sites_with("thrombolysis_stroke", then) == []
+    assert [s for s, _ in sites_with("thrombolysis_stroke", now)] == [site]
+
+
+def test_capabilities_of_many_sites_at_a_past_moment_take_the_same_queries(
+    personas, django_assert_max_num_queries
+):
+    registrar = UserFactory(is_superuser=True)
+    sites = [InstitutionFactory() for _ in range(10)]
+    for site in sites:
+        add_member(personas.community_a, site)
+        do_register_equipment(
+            actor=registrar,
+            institution=site,
+            capability=Capability.objects.get(code="ct"),
+            name="CT",
+            installed_on=datetime.date(2020, 1, 1),
+        )
+        doctor = PractitionerFactory(institution=personas.county_a, title=Title.CHIEF)
+        credential(doctor, "thrombolysis_stroke")
+        Posting.objects.create(
+            practitioner=doctor,
+            home_institution=personas.county_a,
+            host_institution=site,
+            kind="short_term",
+            starts_on=datetime.date(2025, 1, 1),
+            ends_on=datetime.date(2025, 1, 31),
+        )
+    ids = [site.pk for site in sites]
+    with django_assert_max_num_queries(6):
+        result = capabilities_many(ids, datetime.datetime(2025, 1, 15, 9, 0))
+    assert all({"ct", "thrombolysis_stroke"} <= result[pk].codes for pk in ids)
+    with django_assert_max_num_queries(8):
+        assert len(sites_with("thrombolysis_stroke", datetime.date(2025, 1, 15))) == 10
+    # Before the CTs were installed the procedure was blocked everywhere.
+    early = capabilities_many(ids, datetime.date(2019, 12, 31))
+    assert not any(early[pk].codes for pk in ids)
