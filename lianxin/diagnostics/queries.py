@@ -38,6 +38,8 @@ from lianxin.patients.models import Patient
 
 # Critical flags first, then urgency, then who has waited longest.
 WORKLIST_ORDER = ("-has_critical", "priority_rank", "performed_at", "id")
+# Reported studies are no longer work: the latest signed first (served by exam_reported_idx).
+REPORTED_ORDER = ("-signed_at", "-id")
 WORKLIST_RELATED = (
     "patient",
     "exam",
@@ -60,7 +62,7 @@ def worklist(
     now: datetime.datetime | None = None,
 ) -> QuerySet[ExamOrder]:
     """Studies for the reading institutions: ``state`` waiting (performed, unclaimed), reading
-    (claimed), ordered (not yet performed), reported, or all open ones."""
+    (claimed), ordered (not yet performed), reported (latest signed first), or all open ones."""
     now = now or timezone.now()
     items = queryset.filter(performer_institution_id__in=institution_ids)
     if state == "waiting":
@@ -85,7 +87,8 @@ def worklist(
         items = items.filter(priority=priority)
     if overdue:
         items = items.filter(due_at__lt=now)
-    return items.select_related(*WORKLIST_RELATED).order_by(*WORKLIST_ORDER)
+    order = REPORTED_ORDER if state == "reported" else WORKLIST_ORDER
+    return items.select_related(*WORKLIST_RELATED).order_by(*order)
 
 
 def _scope_institutions(site: Institution, scope: str) -> Q:
@@ -222,8 +225,23 @@ def patient_results(user: Any, patient: Patient, limit: int = 30) -> dict[str, A
         )
         .order_by("-created_at")[:limit]
     )
+    # The user may open the orders of their own institutions; of the others they read the signed
+    # impression here, so a result from anywhere in the network is readable without a dead link.
+    ids = [order.pk for order in orders]
+    openable = set(ExamOrder.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+    others = [pk for pk in ids if pk not in openable]
+    impressions: dict[int, str] = {}
+    if others:
+        for order_id, impression in (
+            Report.objects.filter(order_id__in=others, signed_at__isnull=False)
+            .order_by("order_id", "version")
+            .values_list("order_id", "impression")
+        ):
+            impressions[order_id] = impression  # the latest signed version wins
     now = timezone.now()
     for order in orders:
+        order.openable = order.pk in openable
+        order.impression = impressions.get(order.pk, "")
         rule = getattr(order.exam, "recognition_rule", None)
         order.recognisable_until = None
         if rule is not None and rule.is_active and order.signed_at:

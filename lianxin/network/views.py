@@ -233,6 +233,9 @@ def community_detail(request: HttpRequest, id: str) -> HttpResponse:
             "tree": community_tree(community),
             "parents": parents,
             "visible_ids": visible,
+            "visible_community_ids": set(
+                Community.objects.visible_to(request.user).values_list("pk", flat=True)
+            ),
             "agreements": Agreement.objects.visible_to(request.user)
             .filter(community=community)
             .select_related("party_a", "party_b"),
