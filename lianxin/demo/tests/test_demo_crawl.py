@@ -38,10 +38,9 @@ class _Links(HTMLParser):
 
 
 def _shape(path: str) -> str:
-    """Pages of one kind share a shape (digits and ids replaced), so the walk takes a few of each."""
+    """Pages of one kind share a shape (ids replaced), so the walk takes a few of each."""
     parts = [
-        "#" if any(ch.isdigit() for ch in part) and len(part) > 2 or part.isdigit() else part
-        for part in urlsplit(path).path.split("/")
+        "#" if any(ch.isdigit() for ch in part) else part for part in urlsplit(path).path.split("/")
     ]
     return "/".join(parts)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import unicodedata
 from pathlib import Path
 
 from django.conf import settings
@@ -159,4 +160,12 @@ class Command(BaseCommand):
             place = membership.institution.name
             if membership.department:
                 place += f" · {membership.department.name}"
-            self.stdout.write(f"  {account.username:<12} {DEMO_PASSWORD:<14} {role:<28} {place}")
+            self.stdout.write(
+                f"  {account.username:<12} {DEMO_PASSWORD:<14} {_pad(role, 28)} {place}"
+            )
+
+
+def _pad(text: str, width: int) -> str:
+    """Pad to a width in terminal cells: a Chinese character takes two."""
+    cells = sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in str(text))
+    return f"{text}{' ' * max(width - cells, 0)}"
