@@ -3,6 +3,7 @@
 
     .venv/bin/python bench/diagnostics_worklist.py     # 300,000 residents, 500,000 exams
     .venv/bin/python bench/diagnostics_worklist.py --residents 20000 --exams 50000 --requests 50
+    DATABASE_URL=postgres://…/kept .venv/bin/python bench/diagnostics_worklist.py --reuse
 
 On PostgreSQL: ``DATABASE_URL`` if set (migrated and EMPTIED first), else a new database
 ``lianxin_bench_diagnostics`` on the local server, dropped at the end. Builds the demo county
@@ -13,7 +14,10 @@ client (in process, no server) as the demo ``imaging`` reader: the HTML worklist
 studies; and CT only) and the API worklist; and, for random residents and exam items, the
 recognisable-results query (``queries.recognisable_results``) and the API endpoint as the
 township doctor. Prints p50/p95 and SQL queries per request, and the ``EXPLAIN ANALYZE`` of the
-worklist's and the recognisable-results' main SELECT.
+worklist's (waiting and reported) and the recognisable-results' main SELECT.
+
+``--reuse`` (with ``DATABASE_URL``) measures the exams already in that database: it only applies
+new migrations, so the same data can be measured before and after a change of index.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from _common import (
     server_environment,
     setup_django,
 )
+
+DEMO_USERS = ("imaging", "township")
 
 
 def time_calls(call, count: int) -> tuple[list[float], list[int]]:
@@ -67,6 +73,11 @@ def main() -> None:
     parser.add_argument("--residents", type=int, default=300_000)
     parser.add_argument("--exams", type=int, default=500_000)
     parser.add_argument("--requests", type=int, default=200)
+    parser.add_argument(
+        "--reuse",
+        action="store_true",
+        help="with DATABASE_URL: measure the exams already there (migrate only, no build)",
+    )
     args = parser.parse_args()
 
     with (
@@ -84,17 +95,29 @@ def main() -> None:
         from lianxin.patients.models import Patient
 
         print(f"date: {datetime.datetime.now():%Y-%m-%d %H:%M}; machine: {machine()}")
-        county, build_seconds = migrate_and_build(args.residents)
         print(f"database: PostgreSQL {postgres_version()} ({'new' if created else 'given'})")
-        print(f"demo county: {args.residents:,} residents, built in {build_seconds:.1f} s")
-        started = time.perf_counter()
-        missing = args.exams - ExamOrder.objects.count()
-        if missing > 0:
-            Generator(setting_for(county), random.Random(3)).write(missing)
-        fill_seconds = time.perf_counter() - started
+        if args.reuse and not created:
+            from django.core.management import call_command
+
+            from lianxin.core.models import User
+
+            call_command("migrate", verbosity=0)
+            users = {u.username: u for u in User.objects.filter(username__in=DEMO_USERS)}
+            membership = users["imaging"].memberships.select_related("institution").first()
+            hospital, fill_seconds = membership.institution, 0.0
+            print(f"reusing the {ExamOrder.objects.count():,} exams in the database")
+        else:
+            county, build_seconds = migrate_and_build(args.residents)
+            print(f"demo county: {args.residents:,} residents, built in {build_seconds:.1f} s")
+            started = time.perf_counter()
+            missing = args.exams - ExamOrder.objects.count()
+            if missing > 0:
+                Generator(setting_for(county), random.Random(3)).write(missing)
+            fill_seconds = time.perf_counter() - started
+            users = {name: county.accounts[name][0] for name in DEMO_USERS}
+            hospital = county.county_hospital
         with connection.cursor() as cursor:
             cursor.execute("VACUUM ANALYZE")
-        hospital = county.county_hospital
         waiting = ExamOrder.objects.filter(
             performer_institution=hospital, status="in-progress", owner__isnull=True
         )
@@ -105,7 +128,7 @@ def main() -> None:
             f"({waiting.filter(centre_type='imaging').count():,} imaging)"
         )
 
-        reader = county.accounts["imaging"][0]
+        reader = users["imaging"]
         client = Client()
         client.force_login(reader)
         client.get("/diagnostics/worklist/")
@@ -124,7 +147,8 @@ def main() -> None:
         rng = random.Random(5)
         patient_ids = list(Patient.objects.values_list("pk", flat=True))
         exams = list(ExamItem.objects.all())
-        township = county.accounts["township"][2]
+        doctor = users["township"]
+        township = doctor.memberships.select_related("institution").first().institution
         pairs = [
             (Patient.objects.get(pk=rng.choice(patient_ids)), rng.choice(exams))
             for _ in range(args.requests)
@@ -141,7 +165,6 @@ def main() -> None:
             f"{'recognisable results (query)':36} {describe_ms(seconds)}  queries {max(queries)}"
             f"  ({len(pairs)} patient/item pairs, {found} with a recognisable result)"
         )
-        doctor = county.accounts["township"][0]
         api = Client()
         api.force_login(doctor)
         local = list(
@@ -165,6 +188,16 @@ def main() -> None:
                     ExamOrder.objects.all(),
                     institution_ids=[hospital.pk],
                     centre_type="imaging",
+                )[:30]
+            )
+        )
+        print("\nEXPLAIN ANALYZE, worklist (reported, page 1):")
+        print(
+            explain(
+                worklist(
+                    ExamOrder.objects.visible_to(reader),
+                    institution_ids=[hospital.pk],
+                    state="reported",
                 )[:30]
             )
         )

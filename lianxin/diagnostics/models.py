@@ -191,6 +191,8 @@ def _check_claimed(item: WorkflowItem, actor) -> None:
 
 # ordered (requested) → scheduled (accepted) → performed (in-progress) → reading (claimed) →
 # reported (completed). The site performs the exam locally, so "perform" is either side's.
+# Overdue, it escalates to the centre's department head (level 1), then its duty officer
+# (level 2), and stops there as a critical result does: the duty officer is the end of the line.
 EXAM_ORDER_WORKFLOW = DEFAULT_WORKFLOW.derive(
     keep={"cancel", "enter_in_error", "hold", "resume"},
     add=[
@@ -248,6 +250,7 @@ EXAM_ORDER_WORKFLOW = DEFAULT_WORKFLOW.derive(
         Status.ACCEPTED: _perform_within,
         Status.IN_PROGRESS: _read_within,
     },
+    max_escalation_level=2,
 )
 
 
@@ -325,6 +328,12 @@ class ExamOrder(WorkflowItem):
             models.Index(
                 fields=["performer_institution", "status", "-has_critical", "priority_rank"],
                 name="exam_worklist_idx",
+            ),
+            # The worklist's "reported" state: a centre's completed studies, latest signed
+            # first, read in index order (a few pages of ~500,000 without sorting them all).
+            models.Index(
+                fields=["performer_institution", "status", "-signed_at", "-id"],
+                name="exam_reported_idx",
             ),
             models.Index(
                 fields=["requester_institution", "status", "created_at"],

@@ -228,7 +228,9 @@ def patient_results(user: Any, patient: Patient, limit: int = 30) -> dict[str, A
     # The user may open the orders of their own institutions; of the others they read the signed
     # impression here, so a result from anywhere in the network is readable without a dead link.
     ids = [order.pk for order in orders]
-    openable = set(ExamOrder.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
+    openable = set(
+        ExamOrder.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True)
+    )
     others = [pk for pk in ids if pk not in openable]
     impressions: dict[int, str] = {}
     if others:

@@ -62,6 +62,36 @@ def test_the_worklist_filters_by_modality_priority_site_and_state(personas, cent
     assert [o.pk for o in _worklist(centre)] == [ct.pk]
 
 
+def test_reported_studies_list_the_latest_signed_first(personas, centre):
+    older = reported(personas, centre, "CT-CHEST", priority="stat")
+    critical = reported(personas, centre, "DR-CHEST")
+    newer = reported(personas, centre, "CT-HEAD")
+    now = timezone.now()
+    for item, hours in ((older, 30), (critical, 20), (newer, 1)):
+        ExamOrder.objects.filter(pk=item.pk).update(signed_at=now - datetime.timedelta(hours=hours))
+    ExamOrder.objects.filter(pk=critical.pk).update(has_critical=True)
+    # Done work: neither the critical flag nor the priority puts an old report on top.
+    assert [o.pk for o in _worklist(centre, state="reported")] == [
+        newer.pk,
+        critical.pk,
+        older.pk,
+    ]
+
+
+def test_the_worklist_counts_at_most_its_cap(personas, centre):
+    from lianxin.diagnostics.views.common import CappedPaginator
+
+    for code in ("CT-CHEST", "DR-CHEST", "CT-HEAD"):
+        performed(personas, centre, code)
+    rows = ExamOrder.objects.order_by("id")
+    small = CappedPaginator(rows, 2)
+    assert small.count == 3 and small.num_pages == 2 and not small.is_capped
+    capped = CappedPaginator(rows, 1)
+    capped.cap = 2
+    assert capped.count == 2 and capped.num_pages == 2 and capped.is_capped
+    assert [o.pk for o in capped.get_page(2)] == [rows[1].pk]
+
+
 def test_overdue_studies_are_flagged(personas, centre):
     item = performed(personas, centre, "CT-CHEST", priority="stat")
     later = timezone.now() + datetime.timedelta(hours=1)
@@ -268,3 +298,27 @@ def test_an_overdue_study_escalates_to_the_centres_head_then_its_duty_officer(
     assert Notification.objects.filter(recipient=duty, verb="overdue").exists()
     item.refresh_from_db()
     assert item.escalation_level == 2
+
+
+def test_a_long_overdue_order_stops_escalating_at_the_duty_officer(
+    personas, centre, django_capture_on_commit_callbacks
+):
+    from lianxin.core.workflow import escalate_overdue
+
+    item = order(personas, priority="routine")
+    now = timezone.now()
+    # A routine order left unperformed for two months, the escalation task running daily.
+    with django_capture_on_commit_callbacks(execute=True):
+        for hours in range(8 * 24, 60 * 24, 24):
+            escalate_overdue(now + datetime.timedelta(hours=hours))
+    item.refresh_from_db()
+    assert item.escalation_level == 2 and item.is_open
+    steps = list(item.history.values_list("name", flat=True))
+    assert steps == ["create", "escalate", "escalate"]
+
+
+def test_every_diagnostics_workflow_ends_at_the_duty_officer():
+    from lianxin.diagnostics.models import CriticalResult
+
+    for model in (ExamOrder, CriticalResult):
+        assert model.workflow.max_escalation_level == 2, model.__name__

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
@@ -13,7 +12,7 @@ from lianxin.core.permissions import Perm
 from lianxin.diagnostics.models import ExamOrder
 from lianxin.diagnostics.queries import worklist
 from lianxin.diagnostics.rules import EXAMS, Priority
-from lianxin.diagnostics.views.common import require_perm
+from lianxin.diagnostics.views.common import CappedPaginator, require_perm
 from lianxin.network.models import CentreType, Institution
 
 PAGE_SIZE = 30
@@ -48,7 +47,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
         state=state if state in STATES else "waiting",
         overdue=params.get("overdue") == "1",
     )
-    page = Paginator(items, PAGE_SIZE).get_page(params.get("page"))
+    page = CappedPaginator(items, PAGE_SIZE).get_page(params.get("page"))
     return render(
         request,
         "diagnostics/worklist.html",
