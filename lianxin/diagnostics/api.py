@@ -113,6 +113,7 @@ class ExamOrderSerializer(serializers.ModelSerializer):
             "performer_institution",
             "owner",
             "created_at",
+            "scheduled_at",
             "performed_at",
             "signed_at",
             "viewed_at",
@@ -144,6 +145,10 @@ class OrderCreateSerializer(serializers.Serializer):
 
 class VersionSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, min_value=1)
+
+
+class ExamScheduleSerializer(VersionSerializer):
+    scheduled_at = serializers.DateTimeField(help_text="A time to come (ISO 8601).")
 
 
 class PerformSerializer(VersionSerializer):
@@ -259,6 +264,19 @@ class ExamOrderViewSet(
             retest_reason_text=data["retest_reason_text"],
         )
         return self._done(order, status.HTTP_201_CREATED)
+
+    @extend_schema(request=ExamScheduleSerializer, responses=ExamOrderDetailSerializer)
+    @action(detail=True, methods=["post"])
+    def schedule(self, request, id=None):
+        order = self.get_object()
+        data = self._input(ExamScheduleSerializer)
+        actions.do_schedule_exam(
+            actor=request.user,
+            order=order,
+            scheduled_at=data["scheduled_at"],
+            expected_version=data.get("version"),
+        )
+        return self._done(order)
 
     @extend_schema(request=PerformSerializer, responses=ExamOrderDetailSerializer)
     @action(detail=True, methods=["post"])

@@ -38,6 +38,8 @@ from lianxin.patients.models import Patient
 
 # Patient access for the reading side lasts a little past the report, for amendments.
 CARE_AFTER_REPORT = datetime.timedelta(days=7)
+# A scheduled time picked "now" to the minute is up to a minute old when it arrives.
+SCHEDULE_GRACE = datetime.timedelta(minutes=5)
 
 
 def route(site: Institution, exam: ExamItem, day: datetime.date) -> ServiceAgreement:
@@ -195,9 +197,16 @@ def do_schedule_exam(
     scheduled_at: datetime.datetime,
     expected_version: int | None = None,
 ) -> ExamOrder:
-    """The centre books the exam for a time."""
+    """The centre books the exam for a time to come (a few minutes' grace for a time picked to
+    the minute, or a clock a little ahead)."""
     if scheduled_at is None:
         raise ValidationError({"scheduled_at": [_("Give a time.")]})
+    if timezone.is_naive(scheduled_at):
+        scheduled_at = timezone.make_aware(scheduled_at)
+    if scheduled_at < timezone.now() - SCHEDULE_GRACE:
+        raise ValidationError(
+            {"scheduled_at": [_("The time is in the past: schedule the exam for a time to come.")]}
+        )
     return transition(
         order,
         "schedule",

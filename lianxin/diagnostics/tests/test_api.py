@@ -134,3 +134,27 @@ def test_the_critical_results_list_is_scoped_and_bounded(
     assert len(rows) == 3
     assert _api(personas.outsider).get("/api/critical-results/").json()["results"] == []
     assert _api(personas.commission).get("/api/critical-results/").json()["results"] == []
+
+
+def test_the_centre_schedules_an_order_for_a_time_to_come_through_the_api(personas, centre):
+    import datetime
+
+    from django.utils import timezone
+
+    item = order(personas)
+    url = f"/api/exam-orders/{item.external_id}/schedule/"
+    past = (timezone.now() - datetime.timedelta(hours=2)).isoformat()
+    response = _api(centre.resident).post(url, {"scheduled_at": past}, format="json")
+    assert response.status_code == 400 and "in the past" in str(response.json())
+    assert (
+        _api(centre.resident).post(url, {"scheduled_at": "soon"}, format="json").status_code == 400
+    )
+    item.refresh_from_db()
+    assert item.status == Status.REQUESTED and item.scheduled_at is None
+    when = timezone.now() + datetime.timedelta(days=2)
+    assert _api(personas.outsider).post(url, {"scheduled_at": when.isoformat()}).status_code == 404
+    response = _api(centre.resident).post(url, {"scheduled_at": when.isoformat()}, format="json")
+    assert response.status_code == 200, response.json()
+    assert response.json()["business_status"] == "scheduled"
+    item.refresh_from_db()
+    assert item.scheduled_at == when

@@ -146,3 +146,21 @@ def test_cancelling_ends_the_centres_access(personas, centre):
     actions.do_cancel_exam_order(actor=personas.doctor, order=item, reason="患者拒绝")
     assert item.status == Status.CANCELLED
     assert not Patient.objects.visible_to(centre.resident).filter(pk=personas.patient.pk).exists()
+
+
+def test_an_exam_is_not_scheduled_in_the_past(personas, centre):
+    item = order(personas, "CT-CHEST")
+    with pytest.raises(ValidationError, match="in the past"):
+        actions.do_schedule_exam(
+            actor=centre.resident,
+            order=item,
+            scheduled_at=timezone.now() - datetime.timedelta(hours=1),
+        )
+    with pytest.raises(ValidationError, match="Give a time"):
+        actions.do_schedule_exam(actor=centre.resident, order=item, scheduled_at=None)
+    item.refresh_from_db()
+    assert item.status == Status.REQUESTED and item.scheduled_at is None
+    # A time picked "now" to the minute is a moment old when it arrives: still accepted.
+    just_now = timezone.now().replace(second=0, microsecond=0)
+    actions.do_schedule_exam(actor=centre.resident, order=item, scheduled_at=just_now)
+    assert item.scheduled_at == just_now
