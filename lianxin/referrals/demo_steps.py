@@ -141,15 +141,21 @@ def showcase_consultations(world: World, county: Any, rng: random.Random):
     residents = world.residents_by_village.get(
         _account_place(world, county, "village", None).institution.pk
     ) or next(iter(world.residents_by_village.values()))
+    tertiary = _account_place(world, county, "tertiary", "XXG")
     drawn, fates = [], []
-    for code, ago, fate in (
-        ("I10", 3 * HOUR, "stuck:requested"),
-        ("I50.9", 10 * HOUR, "completed"),
-        ("E11.9", 6 * DAY, "completed"),
+    for code, requester, performer, ago, fate in (
+        ("I10", township, cardiology, 3 * HOUR, "stuck:requested"),
+        ("I50.9", township, cardiology, 10 * HOUR, "completed"),
+        ("E11.9", township, cardiology, 6 * DAY, "completed"),
+        # The county cardiologists ask the tertiary hospital: one waits for an answer, one is
+        # accepted and scheduled (its session lies ahead), so the tertiary login has work too.
+        ("I50.9", cardiology, tertiary, 2 * HOUR, "stuck:requested"),
+        ("I21.9", cardiology, tertiary, 30 * HOUR, "completed"),
     ):
         condition = _BY_CODE[code]
-        patient = generator.draw_patient(condition, residents)
-        spec = ReferralSpec(patient, condition, township, cardiology, Urgency.ROUTINE, now - ago)
+        pool = world.at_county_hospital if requester is cardiology else residents
+        patient = generator.draw_patient(condition, pool or residents)
+        spec = ReferralSpec(patient, condition, requester, performer, Urgency.ROUTINE, now - ago)
         drawn.append({"spec": spec, "mdt": False})
         fates.append(fate)
     return drawn, fates
