@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianxin.core.access import Access, ScopedQuerySet
 from lianxin.core.errors import Conflict
@@ -700,11 +701,12 @@ class Recognition(BaseModel):
 
 
 class SpecimenStatus(models.TextChoices):
-    COLLECTED = "collected", _("Collected")
-    SENT = "sent", _("Sent")
-    RECEIVED = "received", _("Received")
-    PROCESSED = "processed", _("Processed")
-    REPORTED = "reported", _("Reported")
+    # In context: "Sent" elsewhere is a column of send times, here a specimen's state.
+    COLLECTED = "collected", pgettext_lazy("specimen status", "Collected")
+    SENT = "sent", pgettext_lazy("specimen status", "Sent")
+    RECEIVED = "received", pgettext_lazy("specimen status", "Received")
+    PROCESSED = "processed", pgettext_lazy("specimen status", "Processed")
+    REPORTED = "reported", pgettext_lazy("specimen status", "Reported")
 
 
 SPECIMEN_STEPS = [s.value for s in SpecimenStatus]

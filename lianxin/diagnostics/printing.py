@@ -1,5 +1,7 @@
 """The printable exam report: an A4 PDF with the Chinese font embedded (the same approach and
-font lookup as the referral form), every signed version with its amendment reason."""
+font lookup as the referral form), every signed version with its amendment reason; and the
+pathology specimen label: a 62 × 29 mm PDF (the common continuous label roll) with a Code 128
+barcode."""
 
 from __future__ import annotations
 
@@ -10,13 +12,22 @@ from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
 from lianxin.core.pdf import FONT_PACKAGE, FontUnavailable, find_font
-from lianxin.diagnostics.models import ExamOrder, ReportStatus
+from lianxin.diagnostics.barcode import draw_code128
+from lianxin.diagnostics.models import ExamOrder, ReportStatus, Specimen
 from lianxin.diagnostics.rules import ANALYTES
 
-__all__ = ["FONT_PACKAGE", "FontUnavailable", "build_report_pdf", "find_font"]
+__all__ = [
+    "FONT_PACKAGE",
+    "FontUnavailable",
+    "build_report_pdf",
+    "build_specimen_label_pdf",
+    "find_font",
+]
 
 FONT = "cjk"
 MARGIN = 15
+LABEL_SIZE = (62, 29)  # mm, width × height
+LABEL_MARGIN = 2
 
 
 def _local(value: datetime.datetime | None) -> str:
@@ -69,4 +80,44 @@ def build_report_pdf(order: ExamOrder, *, printed_at: datetime.datetime | None =
         _line(pdf, f"报告医师：{signer}　　签发时间：{_local(report.signed_at)}")
     pdf.ln(4)
     _line(pdf, f"打印时间 {_local(printed_at)}　连心医共体协同平台", 8)
+    return bytes(pdf.output())
+
+
+def _fit(pdf: FPDF, text: str, width: float) -> str:
+    """``text`` cut (with an ellipsis) to fit ``width`` in the current font."""
+    if pdf.get_string_width(text) <= width:
+        return text
+    while text and pdf.get_string_width(f"{text}…") > width:
+        text = text[:-1]
+    return f"{text}…"
+
+
+def build_specimen_label_pdf(specimen: Specimen) -> bytes:
+    """One label for ``specimen``: the barcode with its text, the patient, the exam, the
+    anatomical site and the collection time; a frozen section says so. Raises
+    ``FontUnavailable``."""
+    font = find_font()
+    order = specimen.order
+    width, height = LABEL_SIZE
+    pdf = FPDF(orientation="L", unit="mm", format=(height, width))
+    pdf.set_title(f"标本 {specimen.barcode}")
+    pdf.set_creator("Lianxin")
+    pdf.set_margins(LABEL_MARGIN, LABEL_MARGIN, LABEL_MARGIN)
+    pdf.set_auto_page_break(False)
+    pdf.add_font(FONT, "", str(font), collection_font_number=0)
+    pdf.add_page()
+    inner = width - 2 * LABEL_MARGIN
+    draw_code128(pdf, specimen.barcode, x=LABEL_MARGIN, y=LABEL_MARGIN, width=inner, height=11)
+    pdf.set_xy(LABEL_MARGIN, LABEL_MARGIN + 11.5)
+    pdf.set_font(FONT, size=8)
+    pdf.cell(inner, 3.5, specimen.barcode, align="C", new_x=XPos.LMARGIN, new_y=YPos.NEXT)
+    patient = order.patient
+    frozen = "【冰冻 急】" if specimen.is_frozen_section else ""
+    for text in (
+        f"{frozen}{patient.name}　{patient.get_sex_display()}　{order.exam.name}",
+        f"部位：{specimen.site}",
+        f"{order.requester_institution.short_name or order.requester_institution.name}"
+        f"　{_local(specimen.collected_at)}",
+    ):
+        pdf.cell(inner, 3.6, _fit(pdf, text, inner), new_x=XPos.LMARGIN, new_y=YPos.NEXT)
     return bytes(pdf.output())

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from lianxin.diagnostics.views import critical, figures, orders, printing, reading
+from lianxin.diagnostics.views import critical, figures, orders, printing, reading, specimens
 
 app_name = "diagnostics"
 urlpatterns = [
@@ -9,7 +9,11 @@ urlpatterns = [
     path("orders/<uuid:id>/", orders.order_detail, name="order-detail"),
     path("orders/<uuid:id>/act/", orders.order_act, name="order-act"),
     path("orders/<uuid:id>/print/", printing.print_report, name="order-print"),
+    path("orders/<uuid:id>/specimens/", specimens.specimen_register, name="specimen-register"),
     path("worklist/", reading.worklist_view, name="worklist"),
+    path("specimens/", specimens.specimen_list, name="specimens"),
+    path("specimens/advance/", specimens.specimen_advance, name="specimen-advance"),
+    path("specimens/<uuid:id>/label/", specimens.specimen_label, name="specimen-label"),
     path("critical/", critical.register, name="critical-results"),
     path("critical/<uuid:id>/", critical.detail, name="critical-detail"),
     path("critical/<uuid:id>/acknowledge/", critical.acknowledge, name="critical-ack"),

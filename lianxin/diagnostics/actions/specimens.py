@@ -26,6 +26,27 @@ BARCODE_RE = re.compile(r"^[A-Z0-9-]{6,32}$")
 SITE_STEPS = {SpecimenStatus.SENT}
 
 
+def next_step(specimen: Specimen) -> str | None:
+    """The step after the specimen's current one; None once it is reported."""
+    index = SPECIMEN_STEPS.index(specimen.status) + 1
+    return SPECIMEN_STEPS[index] if index < len(SPECIMEN_STEPS) else None
+
+
+def step_party(order: ExamOrder, step: str) -> tuple[Perm, int]:
+    """The permission, and the institution to hold it at, that recording ``step`` needs."""
+    if step in SITE_STEPS:
+        return Perm.REQUEST_SERVICE, order.requester_institution_id
+    return Perm.PERFORM_SERVICE, order.performer_institution_id
+
+
+def may_record(actor: Any, specimen: Specimen, step: str | None) -> bool:
+    """Whether ``actor`` records ``step`` of this specimen (their side's step)."""
+    if step is None:
+        return False
+    perm, institution = step_party(specimen.order, step)
+    return access_for(actor).has_perm(perm, institution)
+
+
 def do_register_specimen(
     *,
     actor: Any,
@@ -94,17 +115,24 @@ def do_advance_specimen(
         if specimen is None:
             raise ValidationError({"barcode": [_("No such specimen in your records.")]})
         order = ExamOrder.objects.get(pk=specimen.order_id)
-        institution = (
-            order.requester_institution_id if to in SITE_STEPS else order.performer_institution_id
-        )
-        perm = Perm.REQUEST_SERVICE if to in SITE_STEPS else Perm.PERFORM_SERVICE
+        perm, institution = step_party(order, to)
         if not access_for(actor).has_perm(perm, institution):
             raise NotAllowed(_("This step is recorded by the other party."))
-        expected = SPECIMEN_STEPS[SPECIMEN_STEPS.index(specimen.status) + 1]
+        expected = next_step(specimen)
+        if expected is None:
+            raise Conflict(
+                _("Specimen %(barcode)s is already reported: it has no further step.")
+                % {"barcode": specimen.barcode}
+            )
         if to != expected:
             raise Conflict(
-                _("The specimen is %(now)s; the next step is %(next)s.")
-                % {"now": specimen.status, "next": expected}
+                _("Specimen %(barcode)s is %(now)s; its next step is %(next)s, not %(to)s.")
+                % {
+                    "barcode": specimen.barcode,
+                    "now": SpecimenStatus(specimen.status).label.lower(),
+                    "next": SpecimenStatus(expected).label.lower(),
+                    "to": SpecimenStatus(to).label.lower(),
+                }
             )
         before = specimen.status
         specimen.status = to

@@ -116,5 +116,24 @@ def centre(personas) -> Centre:
     )
 
 
+@pytest.fixture
+def pathology(personas, centre) -> Department:
+    """The county hospital's pathology centre, with an agreement from township A1."""
+    dept = DepartmentFactory(
+        institution=personas.county_a,
+        name="病理中心",
+        code="BLZX",
+        kind="shared_centre",
+        centre_type="pathology",
+    )
+    ServiceAgreement.objects.create(
+        site=personas.township_a,
+        centre=dept,
+        centre_type="pathology",
+        starts_on=datetime.date(2020, 1, 1),
+    )
+    return dept
+
+
 def exam(code: str) -> ExamItem:
     return ExamItem.objects.get(code=code)

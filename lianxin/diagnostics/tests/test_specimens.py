@@ -3,37 +3,16 @@ urgent; a PDF of the signed report."""
 
 from __future__ import annotations
 
-import datetime
-
 import pytest
 from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from lianxin.core.errors import Conflict, NotAllowed
 from lianxin.diagnostics import actions
-from lianxin.diagnostics.models import ExamOrder, ServiceAgreement
+from lianxin.diagnostics.models import ExamOrder
 from lianxin.diagnostics.tests.helpers import order, reported
-from lianxin.testing.factories import DepartmentFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def pathology(personas, centre):
-    dept = DepartmentFactory(
-        institution=personas.county_a,
-        name="病理中心",
-        code="BLZX",
-        kind="shared_centre",
-        centre_type="pathology",
-    )
-    ServiceAgreement.objects.create(
-        site=personas.township_a,
-        centre=dept,
-        centre_type="pathology",
-        starts_on=datetime.date(2020, 1, 1),
-    )
-    return dept
 
 
 def test_a_specimen_goes_through_every_step_in_turn(personas, centre, pathology):
@@ -122,3 +101,62 @@ def test_specimens_through_the_api(personas, centre, pathology):
     outsider.force_authenticate(personas.outsider)
     assert outsider.get("/api/specimens/").json()["results"] == []
     assert outsider.post(scan, {"barcode": "BL-0100", "to": "processed"}).status_code == 400
+
+
+def test_a_reported_specimen_has_no_further_step(personas, centre, pathology):
+    item = order(personas, "BIOPSY")
+    actions.do_register_specimen(actor=personas.doctor, order=item, barcode="BL-0200", site="胃")
+    actions.do_advance_specimen(actor=personas.doctor, barcode="BL-0200", to="sent")
+    for step in ("received", "processed", "reported"):
+        actions.do_advance_specimen(actor=centre.resident, barcode="BL-0200", to=step)
+    with pytest.raises(Conflict, match="already reported"):
+        actions.do_advance_specimen(actor=centre.resident, barcode="BL-0200", to="reported")
+
+
+def test_a_step_out_of_turn_names_the_next_one(personas, centre, pathology):
+    item = order(personas, "BIOPSY")
+    actions.do_register_specimen(actor=personas.doctor, order=item, barcode="BL-0201", site="胃")
+    actions.do_advance_specimen(actor=personas.doctor, barcode="BL-0201", to="sent")
+    with pytest.raises(Conflict, match="is sent; its next step is received, not processed"):
+        actions.do_advance_specimen(actor=centre.resident, barcode="BL-0201", to="processed")
+
+
+def test_code128_matches_an_independent_encoder():
+    from lianxin.diagnostics.barcode import code128_modules, code128_values
+
+    # Cross-checked against python-barcode 0.15: set B for letters, set C for digit runs.
+    assert code128_values("PA2611230001-1") == [
+        104, 48, 33, 99, 26, 11, 23, 0, 1, 100, 13, 17, 80, 106,
+    ]  # fmt: skip
+    modules = code128_modules("BL-0001")
+    assert modules.startswith("11010010000")  # start B
+    assert modules.endswith("1100011101011")  # stop and termination bar
+    assert len(modules) == 11 * 8 + 13  # start, B, L, -, code C, 00, 01, checksum; stop
+
+
+def _decode(modules: str) -> str:
+    """Read the modules back with the pattern table alone (sets B and C)."""
+    from lianxin.diagnostics.barcode import PATTERNS
+
+    by_bits = {}
+    for value, pattern in enumerate(PATTERNS[:106]):
+        by_bits["".join(("1" if i % 2 == 0 else "0") * int(w) for i, w in enumerate(pattern))] = (
+            value
+        )
+    values = [by_bits[modules[i : i + 11]] for i in range(0, len(modules) - 13, 11)]
+    checksum = values.pop()
+    assert checksum == (values[0] + sum(i * v for i, v in enumerate(values[1:], 1))) % 103
+    text, mode = "", {104: "B", 105: "C"}[values[0]]
+    for value in values[1:]:
+        if value in (99, 100):
+            mode = "C" if value == 99 else "B"
+        else:
+            text += f"{value:02d}" if mode == "C" else chr(value + 32)
+    return text
+
+
+@pytest.mark.parametrize("text", ["BL-0001", "PA2611230001-1", "123456", "A12345B-9", "12"])
+def test_code128_reads_back_as_the_barcode(text):
+    from lianxin.diagnostics.barcode import code128_modules
+
+    assert _decode(code128_modules(text)) == text

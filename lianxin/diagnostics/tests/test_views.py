@@ -142,3 +142,43 @@ def test_the_patient_page_shows_results_from_the_network(personas, centre):
     )
     body = page.content.decode()
     assert item.exam.name in body and "recognisable until" in body
+
+
+def test_the_centre_schedules_an_order_at_a_chosen_time_on_the_page(personas, centre):
+    import datetime
+
+    from django.utils import timezone
+
+    item = order(personas)
+    detail = reverse("diagnostics:order-detail", kwargs={"id": item.external_id})
+    act = reverse("diagnostics:order-act", kwargs={"id": item.external_id})
+    resident = _client(centre.resident)
+    body = resident.get(detail).content.decode()
+    assert 'type="datetime-local" name="scheduled_at"' in body
+    when = timezone.localtime() + datetime.timedelta(days=1, hours=2)
+    field = when.strftime("%Y-%m-%dT%H:%M")
+    response = resident.post(act, {"step": "schedule", "scheduled_at": field}, follow=True)
+    assert response.status_code == 200
+    item.refresh_from_db()
+    assert item.business_status == "scheduled"
+    assert item.scheduled_at == when.replace(second=0, microsecond=0)
+
+
+def test_a_past_or_garbled_schedule_time_gets_a_clear_message_and_changes_nothing(personas, centre):
+    import datetime
+
+    from django.utils import timezone
+
+    item = order(personas)
+    act = reverse("diagnostics:order-act", kwargs={"id": item.external_id})
+    resident = _client(centre.resident)
+    past = (timezone.localtime() - datetime.timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    for value, message in (
+        (past, "The time is in the past: schedule the exam for a time to come."),
+        ("tomorrow-ish", "Enter a valid date/time."),
+        ("", "Give a time."),
+    ):
+        response = resident.post(act, {"step": "schedule", "scheduled_at": value}, follow=True)
+        assert response.status_code == 200 and message in response.content.decode()
+    item.refresh_from_db()
+    assert item.status == Status.REQUESTED and item.scheduled_at is None

@@ -4,7 +4,9 @@ prior results first), the order page with its reports and steps."""
 from __future__ import annotations
 
 import contextlib
+import datetime
 
+from django import forms
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -24,9 +26,11 @@ from lianxin.diagnostics.models import ExamItem, ExamOrder, Report
 from lianxin.diagnostics.queries import recognisable_results
 from lianxin.diagnostics.rules import ANALYTES, CRITICAL_FINDINGS, Priority, RetestReason
 from lianxin.diagnostics.views.common import require_perm, run_action
+from lianxin.network.models import CentreType
 from lianxin.patients.models import Patient
 
 PAGE_SIZE = 25
+DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
 
 @login_required
@@ -144,11 +148,24 @@ def order_detail(request: HttpRequest, id) -> HttpResponse:
         .order_by("-version")
     )
     steps = {t.name for t in allowed_transitions(order, request.user)}
+    now = timezone.now()
+    specimens = (
+        list(order.specimens.order_by("collected_at", "id"))
+        if order.centre_type == CentreType.PATHOLOGY
+        else []
+    )
     return render(
         request,
         "diagnostics/order_detail.html",
         {
             "order": order,
+            "specimens": specimens,
+            "can_label": order.centre_type == CentreType.PATHOLOGY
+            and order.is_open
+            and access.has_perm(Perm.REQUEST_SERVICE, order.requester_institution_id),
+            "next_barcode": f"{order.accession_number}-{len(specimens) + 1}",
+            "schedule_default": _schedule_default(now),
+            "schedule_min": timezone.localtime(now).strftime(DATETIME_LOCAL),
             "reports": reports,
             "draft": next((r for r in reports if not r.is_signed), None),
             "steps": steps,
@@ -159,7 +176,7 @@ def order_detail(request: HttpRequest, id) -> HttpResponse:
             "history": order.history.select_related("actor"),
             "analytes": [ANALYTES[c] for c in _analytes(order)],
             "critical_findings": CRITICAL_FINDINGS.get(order.centre_type, ()),
-            "now": timezone.now(),
+            "now": now,
         },
     )
 
@@ -180,6 +197,19 @@ def _values(request: HttpRequest, order: ExamOrder) -> list[actions.Value]:
     return out
 
 
+def _scheduled_at(request: HttpRequest) -> datetime.datetime | None:
+    """The time picked on the order page (``datetime-local``, the server's time zone)."""
+    raw = request.POST.get("scheduled_at", "").strip()
+    return forms.DateTimeField().clean(raw) if raw else None
+
+
+def _schedule_default(now: datetime.datetime) -> str:
+    """The next quarter hour, as the date-time field shows it."""
+    local = timezone.localtime(now).replace(second=0, microsecond=0)
+    local += datetime.timedelta(minutes=15 - local.minute % 15)
+    return local.strftime(DATETIME_LOCAL)
+
+
 def _findings(request: HttpRequest) -> dict[str, str]:
     return {"findings": request.POST.get("findings", "")}
 
@@ -194,7 +224,7 @@ def order_act(request: HttpRequest, id) -> HttpResponse:
     expected = int(version) if version and version.isdigit() else None
     calls = {
         "schedule": lambda: actions.do_schedule_exam(
-            actor=user, order=order, scheduled_at=timezone.now(), expected_version=expected
+            actor=user, order=order, scheduled_at=_scheduled_at(request), expected_version=expected
         ),
         "perform": lambda: actions.do_perform_exam(
             actor=user,
