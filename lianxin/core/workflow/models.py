@@ -20,6 +20,7 @@ from lianxin.core.workflow.states import (
     Side,
     Status,
     business_status_label,
+    step_label,
 )
 
 
@@ -199,3 +200,7 @@ class TransitionRecord(models.Model):
     @property
     def business_status_display(self) -> str:
         return business_status_label(self.business_status)
+
+    @property
+    def name_display(self) -> str:
+        return step_label(self.name)

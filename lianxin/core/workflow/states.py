@@ -86,6 +86,14 @@ STEP_LABELS = {
     "cancel": _("cancel"),
     "enter_in_error": _("mark as entered in error"),
     "escalate": _("escalate"),
+    # Exam orders and critical results
+    "schedule": _("schedule"),
+    "perform": _("record as performed"),
+    "claim": _("claim for reading"),
+    "release": _("release the claim"),
+    "overflow": _("send to the tertiary reading pool"),
+    "report": _("sign the report"),
+    "acknowledge": _("acknowledge with read-back"),
 }
 
 

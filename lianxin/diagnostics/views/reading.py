@@ -6,6 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from lianxin.core.access import access_for
 from lianxin.core.permissions import Perm
@@ -16,7 +17,14 @@ from lianxin.diagnostics.views.common import CappedPaginator, require_perm
 from lianxin.network.models import CentreType, Institution
 
 PAGE_SIZE = 30
-STATES = ("waiting", "reading", "ordered", "reported", "open")
+STATE_CHOICES = (
+    ("waiting", _("waiting for a reader")),
+    ("reading", _("being read")),
+    ("ordered", _("ordered, not yet performed")),
+    ("reported", _("reported")),
+    ("open", _("all open")),
+)
+STATES = tuple(value for value, _label in STATE_CHOICES)
 
 
 @login_required
@@ -55,7 +63,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
             "page": page,
             "filters": params,
             "state": state,
-            "states": STATES,
+            "states": STATE_CHOICES,
             "modalities": modalities,
             "priorities": Priority.choices,
             "centre_types": CentreType.choices,
