@@ -48,10 +48,14 @@ def navigation(request):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return {"nav_items": []}
-    access = access_for(user)
-    unread = user.notifications.filter(read_at__isnull=True).count()
-    return {
-        "nav_items": navigation_items(request, user),
-        "access": access,
-        "unread_notifications": unread,
-    }
+    # Home cards render their own templates with the request, which runs the context processors
+    # again: compute the navigation once per request.
+    cached = getattr(request, "_lianxin_navigation", None)
+    if cached is None:
+        cached = {
+            "nav_items": navigation_items(request, user),
+            "access": access_for(user),
+            "unread_notifications": user.notifications.filter(read_at__isnull=True).count(),
+        }
+        request._lianxin_navigation = cached
+    return cached

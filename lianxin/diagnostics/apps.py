@@ -9,6 +9,6 @@ class DiagnosticsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from lianxin.diagnostics import fhir, notifications, sections  # noqa: F401 — receivers
+        from lianxin.diagnostics import cards, fhir, notifications, sections  # noqa: F401 — receivers
 
         fhir.register()

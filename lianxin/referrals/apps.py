@@ -9,4 +9,4 @@ class ReferralsConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from lianxin.referrals import notifications, sections  # noqa: F401 — connect receivers
+        from lianxin.referrals import cards, notifications, sections  # noqa: F401 — receivers, cards
