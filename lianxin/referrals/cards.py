@@ -32,6 +32,7 @@ def _context(request: HttpRequest, access: Access) -> dict[str, Any]:
             incoming=Count("pk", filter=incoming),
             incoming_overdue=Count("pk", filter=incoming & overdue),
             to_answer=Count("pk", filter=incoming & Q(status__in=WAITING_FOR_ANSWER)),
+            sent_open=Count("pk", filter=sent & ~Q(status=Status.DRAFT)),
             sent_waiting=Count("pk", filter=sent & Q(status__in=WAITING_FOR_ANSWER)),
             sent_overdue=Count("pk", filter=sent & overdue & ~Q(status=Status.DRAFT)),
             drafts=Count("pk", filter=sent & Q(status=Status.DRAFT)),

@@ -36,7 +36,7 @@ def test_the_receiver_sees_a_referral_to_answer_and_the_sender_one_waiting(perso
     receiver = _card(personas, "specialist")
     assert "1 open referral to us" in receiver and "1 to answer" in receiver
     sender = _card(personas, "doctor")
-    assert "1 sent, waiting for an answer" in sender
+    assert "1 open referral sent by us" in sender and "1 waiting for an answer" in sender
     assert "0 open referrals to us" in sender
 
 
@@ -58,7 +58,7 @@ def test_a_draft_is_counted_for_its_author_only(personas, cardiology):
 def test_other_institutions_see_nothing_and_the_commission_no_card(personas, cardiology):
     _refer_up(personas, cardiology)
     outsider = _card(personas, "outsider")
-    assert "0 open referrals to us" in outsider and "0 sent" in outsider
+    assert "0 open referrals to us" in outsider and "0 open referrals sent by us" in outsider
     assert _card(personas, "commission") == ""
 
 
