@@ -10,7 +10,9 @@ gateway by naming a class with the same ``send`` method.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
 from typing import Protocol
@@ -23,6 +25,19 @@ from django_tasks import task
 from lianxin.core.models import Notification, User
 
 log = logging.getLogger("lianxin.notify")
+
+# Set while past events are replayed into inboxes (the demo's history): the messages belong in
+# the inbox, but the moment to text anyone about them has passed.
+_outbound_suppressed: ContextVar[bool] = ContextVar("lianxin_outbound_suppressed", default=False)
+
+
+@contextmanager
+def outbound_suppressed() -> Iterator[None]:
+    token = _outbound_suppressed.set(True)
+    try:
+        yield
+    finally:
+        _outbound_suppressed.reset(token)
 
 
 @dataclass(frozen=True)
@@ -91,7 +106,7 @@ def notify(
             )
         )
     created = Notification.objects.bulk_create(rows)
-    if urgent and created:
+    if urgent and created and not _outbound_suppressed.get():
         ids = [str(row.external_id) for row in created]
         transaction.on_commit(lambda: _enqueue(ids), robust=True)
     return created

@@ -21,6 +21,7 @@ from lianxin.core.models import AuditEvent
 from lianxin.demo import registry
 from lianxin.demo.accounts import build_accounts
 from lianxin.demo.context import DemoCounty, DemoOptions
+from lianxin.demo.inbox import build_inbox
 from lianxin.demo.network import build_network
 from lianxin.demo.residents import build_residents
 from lianxin.demo.workforce import build_workforce
@@ -33,6 +34,8 @@ registry.register_step("network", build_network, order=10)
 registry.register_step("workforce", build_workforce, order=20)
 registry.register_step("residents", build_residents, order=30)
 registry.register_step("accounts", build_accounts, order=40)
+# After every app's steps: replay the last days into the demo logins' inboxes.
+registry.register_step("inbox", build_inbox, order=900)
 
 
 def is_built() -> bool:
