@@ -309,7 +309,10 @@ class Generator:
         fast = order.priority != Priority.ROUTINE
         performed = order.created_at + MINUTE * rng.randint(5, 90 if fast else 60 * 48)
         if self.hold_for_reading:
-            performed = max(min(performed, s.now - MINUTE), order.created_at)
+            # Performed within the hour after the order (never after now), so the waiting
+            # studies spread over the last hours instead of all ending at the build's minute.
+            soon = order.created_at + MINUTE * rng.randint(5, 60)
+            performed = max(min(soon, s.now - MINUTE), order.created_at)
         if rng.random() < SHARE_CANCELLED:
             at = min(performed, s.now)
             self._step(
