@@ -8,7 +8,7 @@ cannot disagree about the rules.
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q
+from django.db.models import Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -26,7 +26,7 @@ from lianxin.referrals import actions
 from lianxin.referrals.actions.consultations import Invitee
 from lianxin.referrals.actions.referrals import PlanItem
 from lianxin.referrals.models import AppointmentSlot, Consultation, FollowUpItem, Referral
-from lianxin.referrals.queries import URGENCY_RANK, WORKLIST_ORDER
+from lianxin.referrals.queries import OPEN_REFERRALS, WORKLIST_ORDER
 from lianxin.referrals.rules import (
     ConsultationKind,
     Direction,
@@ -238,7 +238,7 @@ class ReferralFilter(django_filters.FilterSet):
     urgency = django_filters.ChoiceFilter(choices=Urgency.choices)
     overdue = django_filters.BooleanFilter(method="filter_overdue")
     patient = django_filters.UUIDFilter(field_name="patient__external_id")
-    department = django_filters.UUIDFilter(field_name="performer_department__external_id")
+    department = django_filters.UUIDFilter(method="filter_department")
 
     class Meta:
         model = Referral
@@ -248,16 +248,22 @@ class ReferralFilter(django_filters.FilterSet):
         access = access_for(self.request.user)
         return queryset.incoming(access) if value == "incoming" else queryset.outgoing(access)
 
+    def filter_department(self, queryset, name, value):
+        # The department's id as a scalar subquery rather than a join on its public id, so the
+        # database can walk the department's rank index in the list's order.
+        department = Department.objects.filter(external_id=value).order_by().values("pk")[:1]
+        return queryset.filter(performer_department_id=Subquery(department))
+
     def filter_status(self, queryset, name, value):
         if value == "open":
-            return queryset.filter(status__in=OPEN_STATUSES)
+            return queryset.filter(OPEN_REFERRALS)
         wanted = [v for v in value.split(",") if v in Status.values]
         return queryset.filter(status__in=wanted)
 
     def filter_overdue(self, queryset, name, value):
         if not value:
             return queryset
-        return queryset.filter(status__in=OPEN_STATUSES).filter(
+        return queryset.filter(OPEN_REFERRALS).filter(
             Q(due_at__lt=timezone.now()) | Q(escalation_level__gt=0)
         )
 
@@ -284,7 +290,7 @@ class ReferralViewSet(
     def get_queryset(self):
         queryset = super().get_queryset()
         if self.action == "list":
-            return queryset.annotate(urgency_rank=URGENCY_RANK).order_by(*WORKLIST_ORDER)
+            return queryset.order_by(*WORKLIST_ORDER)
         if self.action == "retrieve":
             return queryset.prefetch_related("transitions__actor", "follow_ups", "milestones")
         return queryset

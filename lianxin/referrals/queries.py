@@ -12,19 +12,28 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Count, F, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from lianxin.core.access import Access
 from lianxin.core.workflow import OPEN_STATUSES, Status
-from lianxin.referrals.models import Consultation, FollowUpItem, Referral, ReferralTransition
-from lianxin.referrals.rules import Urgency
+from lianxin.referrals.models import (
+    CLOSED_RANK,
+    Consultation,
+    FollowUpItem,
+    Referral,
+    ReferralTransition,
+)
 
 # Items that count for the loop-closure rate: everything actually sent (not drafts, not entered
 # in error). Closed loops: completed. (Rejected and cancelled items count as not closed: the
 # patient's need was not met through this referral.)
 COUNTED = Q(status__in=[s for s in Status if s not in {Status.DRAFT, Status.ENTERED_IN_ERROR}])
+
+# Open referrals by their stored rank: the same rows as ``status in OPEN_STATUSES``, but a range
+# of the rank indexes, so an open list and its count read only the open part of the index.
+OPEN_REFERRALS = Q(worklist_rank__lt=CLOSED_RANK)
 
 
 def worklist(
@@ -56,7 +65,7 @@ def worklist(
         if requester_id is not None:
             queryset = queryset.filter(requester_id=requester_id)
     if status == "open":
-        queryset = queryset.filter(status__in=OPEN_STATUSES)
+        queryset = queryset.filter(OPEN_REFERRALS)
     elif status:
         queryset = queryset.filter(status=status)
     if direction:
@@ -65,7 +74,7 @@ def worklist(
         queryset = queryset.filter(urgency=urgency)
     if overdue:
         now = timezone.now()
-        queryset = queryset.filter(status__in=OPEN_STATUSES).filter(
+        queryset = queryset.filter(OPEN_REFERRALS).filter(
             Q(due_at__lt=now) | Q(escalation_level__gt=0)
         )
     if q:
@@ -74,32 +83,19 @@ def worklist(
             | Q(diagnosis_text__icontains=q)
             | Q(patient__name_initials__startswith=q.upper())
         )
-    return (
-        queryset.select_related(
-            "patient",
-            "requester_institution",
-            "performer_institution",
-            "performer_department",
-            "requester",
-        )
-        .annotate(urgency_rank=URGENCY_RANK)
-        .order_by(*WORKLIST_ORDER)
-    )
+    return queryset.select_related(
+        "patient",
+        "requester_institution",
+        "performer_institution",
+        "performer_department",
+        "requester",
+    ).order_by(*WORKLIST_ORDER)
 
 
-# A sorted tuple, not the frozenset: the SQL must be the same in every process (string hashing
-# changes a set's order), or the database cannot reuse plans and an index on it would not match.
-_OPEN = tuple(sorted(OPEN_STATUSES))
-URGENCY_RANK = Case(
-    When(urgency=Urgency.EMERGENCY, status__in=_OPEN, then=Value(0)),
-    When(urgency=Urgency.URGENT, status__in=_OPEN, then=Value(1)),
-    When(status__in=_OPEN, then=Value(2)),
-    default=Value(3),
-    output_field=IntegerField(),
-)
-# Open emergencies first, then open urgent, then other open items, then closed ones; within
-# each, the soonest due (so overdue on top), then the newest.
-WORKLIST_ORDER = ["urgency_rank", F("due_at").asc(nulls_last=True), "-created_at"]
+# Open emergencies first, then open urgent, then other open items, then closed ones (the stored
+# ``Referral.worklist_rank``); within each, the soonest due (so overdue on top), then the newest.
+# The rank indexes of ``Referral`` follow this order.
+WORKLIST_ORDER = ["worklist_rank", F("due_at").asc(nulls_last=True), "-created_at"]
 
 
 def overdue_follow_ups(access: Access, today: datetime.date | None = None) -> QuerySet:
