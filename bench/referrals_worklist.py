@@ -11,8 +11,10 @@ and institutions) until the database holds ``--referrals``. Then, for the demo `
 member of county cardiology), times ``--requests`` requests of each page through Django's test
 client (in process, no server): the HTML worklist (``/referrals/?mine=1``: open items of their
 department) and the API list (``/api/referrals/?box=incoming``: everything their institution
-received), first page and a deep page. Prints p50/p95 and the SQL queries per request, and the
-``EXPLAIN ANALYZE`` of the worklist's main SELECT.
+received), first page and a deep page, and the sent box of their institution (the county
+hospital's down-referrals). Prints p50/p95 and the SQL queries per request, and the
+``EXPLAIN ANALYZE`` of the main SELECT (the one with the ``ORDER BY … LIMIT``) of five of the
+pages, as the page sent it.
 """
 
 from __future__ import annotations
@@ -82,6 +84,28 @@ def time_page(
     return seconds, queries, size, status
 
 
+def explain_page(client, path: str) -> str:
+    """``EXPLAIN ANALYZE`` of the page's main SELECT (of referrals, with ORDER BY and LIMIT)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    connection.queries_log.clear()
+    with CaptureQueriesContext(connection) as captured:
+        client.get(path)
+    main = [
+        q["sql"]
+        for q in captured.captured_queries
+        if 'FROM "referrals_referral"' in q["sql"]
+        and "ORDER BY" in q["sql"]
+        and "LIMIT" in q["sql"]
+    ]
+    if not main:
+        return "(no ordered, limited SELECT of referrals)"
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN ANALYZE " + main[0])  # the page's own SQL, as Django sent it
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--referrals", type=int, default=200_000)
@@ -108,7 +132,6 @@ def main() -> None:
         from lianxin.core.access import access_for
         from lianxin.core.workflow import OPEN_STATUSES
         from lianxin.referrals.models import Referral, ReferralTransition
-        from lianxin.referrals.queries import worklist
 
         print(f"date: {datetime.datetime.now():%Y-%m-%d %H:%M}; machine: {machine()}")
         print(f"database: PostgreSQL {postgres_version()} ({'new' if created else 'given'})")
@@ -133,12 +156,13 @@ def main() -> None:
         open_mine = Referral.objects.filter(
             performer_department_id=department, status__in=OPEN_STATUSES
         ).count()
+        sent = Referral.objects.filter(requester_institution_id=hospital).count()
         print(
             f"generated in {fill_seconds:.0f} s: {total:,} referrals, "
             f"{ReferralTransition.objects.count():,} history rows; "
             f"{to_hospital:,} to the county hospital ({to_hospital / total:.0%}), "
             f"{to_department:,} to county cardiology ({to_department / total:.0%}), "
-            f"{open_mine:,} of them open"
+            f"{open_mine:,} of them open; {sent:,} sent by the county hospital"
         )
 
         client = Client()
@@ -161,6 +185,8 @@ def main() -> None:
             ("API incoming, page 1", "/api/referrals/?box=incoming"),
             (f"API incoming, page {api_deep}", f"/api/referrals/?box=incoming&page={api_deep}"),
             ("API incoming open, page 1", "/api/referrals/?box=incoming&status=open"),
+            ("API sent, page 1", "/api/referrals/?box=sent"),
+            ("HTML sent, all, page 1", "/referrals/sent/?status="),
         ]
         print(
             f"\nuser: specialist (county cardiology); API incoming count {api_count:,} "
@@ -178,25 +204,16 @@ def main() -> None:
                 f"queries/request {min(queries)}–{max(queries)}"
             )
 
-        query = worklist(
-            Referral.objects.visible_to(user),
-            box="incoming",
-            access=access,
-            status="open",
-            department_ids=access.department_ids,
-        )
-        print("\nEXPLAIN ANALYZE, HTML worklist (mine, open), first page:")
-        print(query[:25].explain(analyze=True))
-        everything = worklist(
-            Referral.objects.visible_to(user),
-            box="incoming",
-            access=access,
-            status="",
-            department_ids=access.department_ids,
-        )
-        print("\nEXPLAIN ANALYZE, HTML worklist (mine, all statuses), deep page:")
-        offset = (html_deep - 1) * 25
-        print(everything[offset : offset + 25].explain(analyze=True))
+        explained = [
+            ("HTML mine, open, page 1", pages[0][1]),
+            (f"HTML mine, all, page {html_deep}", pages[2][1]),
+            ("API incoming, page 1", pages[3][1]),
+            (f"API incoming, page {api_deep}", pages[4][1]),
+            ("API sent, page 1", pages[6][1]),
+        ]
+        for label, path in explained:
+            print(f"\nEXPLAIN ANALYZE, {label} ({path}):")
+            print(explain_page(client, path))
         connection.close()
 
 
