@@ -1063,7 +1063,7 @@ class ReferralGenerator:
         return item, life, slot
 
     def down_for(
-        self, up: Referral, condition: Condition, *, send: bool = True
+        self, up: Referral, condition: Condition, *, send: bool = True, accepted: bool = False
     ) -> tuple[Referral, Life, list] | None:
         """The down-referral a discharge proposes: a draft, sent with its care plan, accepted by
         the referring site and followed item by item (each result closes part of the loop)."""
@@ -1117,7 +1117,9 @@ class ReferralGenerator:
             f"{n}. {f.description}（{f.due_on:%m月%d日}前）" for n, f in enumerate(items, 1)
         )
         moves = [Move("submit", Status.REQUESTED, sent, Side.REQUESTER)] if send else []
-        roll = rng.random() if send else 1.0
+        # ``accepted``: a showcase down-referral the receiving site takes on (never cancelled or
+        # rejected), so the demo's township login always has a care plan under way.
+        roll = rng.random() if send and not accepted else 1.0
         answer = _after(rng, sent, 1, 30)
         if roll < 0.02:
             moves.append(
@@ -1239,7 +1241,9 @@ class ReferralGenerator:
                     recent = now - item.outcome_at < 14 * DAY and rng.random() < 0.5
                     if not (wanted or recent):
                         continue
-                    made = self.down_for(item, spec.condition, send=wanted)
+                    made = self.down_for(
+                        item, spec.condition, send=wanted, accepted=spec.down is True
+                    )
                     if made is None:
                         continue
                     down, life, plan = made

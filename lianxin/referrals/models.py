@@ -106,16 +106,21 @@ REFERRAL_WORKFLOW = DEFAULT_WORKFLOW.derive(
 
 class ReferralQuerySet(WorkflowQuerySet):
     def incoming(self, access: Access) -> ReferralQuerySet:
-        return self.filter(performer_institution_id__in=access.institution_ids)
+        return self.filter(performer_institution_id__in=access.institution_ids).exclude(
+            status=Status.DRAFT
+        )
 
     def outgoing(self, access: Access) -> ReferralQuerySet:
         return self.filter(requester_institution_id__in=access.institution_ids)
 
     def scope(self, access: Access) -> ReferralQuerySet:
         # Only clinical roles see referrals: a health commission reads the figures instead.
+        # A draft (e.g. the down-referral proposed at discharge) is the referring side's until
+        # it is sent: the receiving side does not see it.
         ids = access.clinical_institution_ids
         return self.filter(
-            Q(requester_institution_id__in=ids) | Q(performer_institution_id__in=ids)
+            Q(requester_institution_id__in=ids)
+            | (Q(performer_institution_id__in=ids) & ~Q(status=Status.DRAFT))
         )
 
 
@@ -223,6 +228,7 @@ class Referral(WorkflowItem):
                     "-created_at",
                     "requester_institution",
                     "performer_department",
+                    "status",
                 ],
                 name="referral_incoming_rank_idx",
             ),
@@ -234,6 +240,7 @@ class Referral(WorkflowItem):
                     "-created_at",
                     "performer_institution",
                     "requester_institution",
+                    "status",
                 ],
                 name="referral_dept_rank_idx",
             ),
