@@ -24,7 +24,7 @@ from rest_framework.routers import DefaultRouter
 from lianxin.core.access import access_for, get_for_user
 from lianxin.core.api import ScopedViewSetMixin
 from lianxin.core.permissions import Perm
-from lianxin.network.models import Capability, Community, Department, Institution
+from lianxin.network.models import Agreement, Capability, Community, Department, Institution
 from lianxin.outreach import actions, queries
 from lianxin.outreach.models import (
     CoBuiltSpecialty,
@@ -42,7 +42,7 @@ from lianxin.outreach.rules import (
     PostingKind,
     SpecialtyStatus,
 )
-from lianxin.workforce.models import Practitioner
+from lianxin.workforce.models import Practitioner, Specialty
 
 
 def _ref(source: str) -> serializers.UUIDField:
@@ -480,11 +480,52 @@ class EducationSessionSerializer(serializers.ModelSerializer):
         ]
 
 
-class SessionViewSet(ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+class AttendanceInputSerializer(serializers.Serializer):
+    institution = serializers.UUIDField()
+    attendees = serializers.IntegerField(min_value=0, max_value=100_000)
+    assessed = serializers.IntegerField(min_value=0, max_value=100_000, default=0)
+    passed = serializers.IntegerField(min_value=0, max_value=100_000, default=0)
+
+
+class SessionAttendanceSerializer(serializers.Serializer):
+    institution = serializers.UUIDField(source="institution.external_id", read_only=True)
+    institution_name = serializers.CharField(source="institution.name", read_only=True)
+    attendees = serializers.IntegerField(read_only=True)
+    assessed = serializers.IntegerField(read_only=True)
+    passed = serializers.IntegerField(read_only=True)
+
+
+class SessionViewSet(InputMixin, ScopedViewSetMixin, viewsets.ReadOnlyModelViewSet):
+    """Sessions with their total attendance; ``…/attendance/`` gives each institution's
+    attendance and assessment results, and records one institution's (again: replaces it)."""
+
     serializer_class = EducationSessionSerializer
 
     def get_queryset(self):
         return session_rows(self.request.user)
+
+    @extend_schema(methods=["get"], request=None, responses=SessionAttendanceSerializer(many=True))
+    @extend_schema(
+        methods=["post"], request=AttendanceInputSerializer, responses=SessionAttendanceSerializer
+    )
+    @action(detail=True, methods=["get", "post"])
+    def attendance(self, request, id=None):
+        session = get_for_user(EducationSession.objects.select_related("course"), request.user, id)
+        if request.method == "GET":
+            rows = session.attendance.select_related("institution").order_by("institution__name")
+            return Response(SessionAttendanceSerializer(rows, many=True).data)
+        data = self._input(AttendanceInputSerializer)
+        row = actions.do_record_attendance(
+            actor=request.user,
+            session=session,
+            institution=_visible(
+                Institution.objects, request.user, data["institution"], "institution"
+            ),
+            attendees=data["attendees"],
+            assessed=data["assessed"],
+            passed=data["passed"],
+        )
+        return Response(SessionAttendanceSerializer(row).data, status=status.HTTP_201_CREATED)
 
 
 def session_rows(user):
@@ -502,6 +543,8 @@ class CoBuiltSpecialtySerializer(serializers.ModelSerializer):
     lead_institution = _ref("lead_institution")
     host_institution = _ref("host_institution")
     host_institution_name = _name("host_institution")
+    agreement = _ref("agreement")
+    specialty = serializers.CharField(source="specialty.code", read_only=True, allow_null=True)
 
     class Meta:
         model = CoBuiltSpecialty
@@ -511,6 +554,8 @@ class CoBuiltSpecialtySerializer(serializers.ModelSerializer):
             "lead_institution",
             "host_institution",
             "host_institution_name",
+            "specialty",
+            "agreement",
             "goals",
             "status",
             "starts_on",
@@ -523,8 +568,32 @@ class CoBuiltSpecialtyCreateSerializer(serializers.Serializer):
     host_institution = serializers.UUIDField()
     name = serializers.CharField(max_length=80)
     goals = serializers.CharField(max_length=4000)
+    status = serializers.ChoiceField(choices=SpecialtyStatus.choices, default="planned")
     starts_on = serializers.DateField()
     ends_on = serializers.DateField(required=False, allow_null=True)
+    agreement = serializers.UUIDField(required=False, allow_null=True)
+    specialty = serializers.CharField(max_length=20, required=False, allow_null=True)
+
+
+class CoBuiltSpecialtyUpdateSerializer(serializers.Serializer):
+    """Only the fields sent change; ``agreement`` or ``specialty`` null clears them."""
+
+    name = serializers.CharField(max_length=80, required=False)
+    goals = serializers.CharField(max_length=4000, required=False)
+    status = serializers.ChoiceField(choices=SpecialtyStatus.choices, required=False)
+    starts_on = serializers.DateField(required=False)
+    ends_on = serializers.DateField(required=False, allow_null=True)
+    agreement = serializers.UUIDField(required=False, allow_null=True)
+    specialty = serializers.CharField(max_length=20, required=False, allow_null=True)
+
+
+def _catalogue_specialty(code: str | None) -> Specialty | None:
+    if not code:
+        return None
+    found = Specialty.objects.filter(code=code).first()
+    if found is None:
+        raise serializers.ValidationError({"specialty": [_("No such specialty.")]})
+    return found
 
 
 class CoBuiltSpecialtyStatusSerializer(serializers.Serializer):
@@ -544,7 +613,7 @@ class CoBuiltSpecialtyViewSet(
     viewsets.GenericViewSet,
 ):
     queryset = CoBuiltSpecialty.objects.select_related(
-        "lead_institution", "host_institution"
+        "lead_institution", "host_institution", "agreement", "specialty"
     ).order_by("-starts_on", "pk")
     serializer_class = CoBuiltSpecialtySerializer
 
@@ -561,13 +630,29 @@ class CoBuiltSpecialtyViewSet(
             ),
             name=data["name"],
             goals=data["goals"],
+            status=data["status"],
             starts_on=data["starts_on"],
             ends_on=data.get("ends_on"),
+            agreement=_visible(Agreement.objects, user, data.get("agreement"), "agreement"),
+            specialty=_catalogue_specialty(data.get("specialty")),
         )
         return Response(
             CoBuiltSpecialtySerializer(self.get_queryset().get(pk=item.pk)).data,
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(request=CoBuiltSpecialtyUpdateSerializer, responses=CoBuiltSpecialtySerializer)
+    def partial_update(self, request, *args, **kwargs):
+        item = self.get_object()
+        changes = dict(self._input(CoBuiltSpecialtyUpdateSerializer))
+        if "agreement" in changes:
+            changes["agreement"] = _visible(
+                Agreement.objects, request.user, changes["agreement"], "agreement"
+            )
+        if "specialty" in changes:
+            changes["specialty"] = _catalogue_specialty(changes["specialty"])
+        actions.do_update_cobuilt_specialty(actor=request.user, item=item, **changes)
+        return Response(CoBuiltSpecialtySerializer(self.get_queryset().get(pk=item.pk)).data)
 
     @extend_schema(request=CoBuiltSpecialtyStatusSerializer, responses=CoBuiltSpecialtySerializer)
     @action(detail=True, methods=["post"], url_path="status")
@@ -595,11 +680,12 @@ class EducationCourseCreateSerializer(serializers.Serializer):
     starts_on = serializers.DateField()
 
 
-class AttendanceInputSerializer(serializers.Serializer):
-    institution = serializers.UUIDField()
-    attendees = serializers.IntegerField(min_value=0, max_value=100_000)
-    assessed = serializers.IntegerField(min_value=0, max_value=100_000, default=0)
-    passed = serializers.IntegerField(min_value=0, max_value=100_000, default=0)
+class EducationCourseUpdateSerializer(serializers.Serializer):
+    """Only the fields sent change."""
+
+    title = serializers.CharField(max_length=120, required=False)
+    topic = serializers.CharField(max_length=80, required=False, allow_blank=True)
+    starts_on = serializers.DateField(required=False)
 
 
 class EducationSessionCreateSerializer(serializers.Serializer):
@@ -639,6 +725,19 @@ class CourseViewSet(
             EducationCourseSerializer(self.get_queryset().get(pk=course.pk)).data,
             status=status.HTTP_201_CREATED,
         )
+
+    @extend_schema(request=EducationCourseUpdateSerializer, responses=EducationCourseSerializer)
+    def partial_update(self, request, *args, **kwargs):
+        course = self.get_object()
+        data = self._input(EducationCourseUpdateSerializer)
+        actions.do_update_course(
+            actor=request.user,
+            course=course,
+            title=data.get("title", course.title),
+            topic=data.get("topic", course.topic),
+            starts_on=data.get("starts_on", course.starts_on),
+        )
+        return Response(EducationCourseSerializer(self.get_queryset().get(pk=course.pk)).data)
 
     @extend_schema(request=EducationSessionCreateSerializer, responses=EducationSessionSerializer)
     @action(detail=True, methods=["post"])

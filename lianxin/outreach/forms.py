@@ -7,10 +7,17 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from lianxin.network.models import Capability, CapabilityKind, Department, Institution
+from lianxin.network.models import Agreement, Capability, CapabilityKind, Department, Institution
+from lianxin.outreach.actions.education import MAX_ATTENDEES
 from lianxin.outreach.models import TechniqueTransfer, TrainingPlacement
-from lianxin.outreach.rules import ActivityKind, AssessmentResult, ManagementArea, PostingKind
-from lianxin.workforce.models import Practitioner
+from lianxin.outreach.rules import (
+    ActivityKind,
+    AssessmentResult,
+    ManagementArea,
+    PostingKind,
+    SpecialtyStatus,
+)
+from lianxin.workforce.models import Practitioner, Specialty
 
 DATE = forms.DateInput(attrs={"type": "date"})
 
@@ -134,3 +141,99 @@ class AssessForm(forms.Form):
     def __init__(self, *args: Any, placements, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.fields["placement"].queryset = placements
+
+
+class PeriodForm(forms.Form):
+    """A posting's new first and last day; the action checks overlap, length and activity."""
+
+    starts_on = forms.DateField(label=_("First day"), widget=DATE)
+    ends_on = forms.DateField(label=_("Last day"), widget=DATE)
+
+
+class AgreementChoice(forms.ModelChoiceField):
+    def label_from_instance(self, obj: Agreement) -> str:
+        return f"{obj.party_a.name} — {obj.party_b.name} · {obj.starts_on:%Y-%m-%d}"
+
+
+class SpecialtyForm(forms.Form):
+    """What is agreed for a co-built specialty (专科共建). The lead and the member are chosen
+    when it is created and stay; the rest can be edited."""
+
+    lead_institution = forms.ModelChoiceField(
+        label=_("Lead institution"), queryset=Institution.objects.none()
+    )
+    host_institution = forms.ModelChoiceField(
+        label=_("Member institution"), queryset=Institution.objects.none()
+    )
+    name = forms.CharField(label=_("Specialty"), max_length=80)
+    specialty = forms.ModelChoiceField(
+        label=_("Catalogue specialty"), queryset=Specialty.objects.none(), required=False
+    )
+    agreement = AgreementChoice(
+        label=_("Agreement"), queryset=Agreement.objects.none(), required=False
+    )
+    goals = forms.CharField(
+        label=_("Goals"), max_length=4000, widget=forms.Textarea(attrs={"rows": 4})
+    )
+    status = forms.ChoiceField(label=_("Status"), choices=SpecialtyStatus.choices)
+    starts_on = forms.DateField(label=_("First day"), widget=DATE)
+    ends_on = forms.DateField(label=_("Last day"), widget=DATE, required=False)
+
+    def __init__(self, *args: Any, institutions, agreements, editing: bool = False, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if editing:
+            del self.fields["lead_institution"], self.fields["host_institution"]
+        else:
+            self.fields["lead_institution"].queryset = institutions
+            self.fields["host_institution"].queryset = institutions
+        self.fields["specialty"].queryset = Specialty.objects.order_by("code")
+        self.fields["agreement"].queryset = agreements
+
+
+class CourseForm(forms.Form):
+    provider = forms.ModelChoiceField(
+        label=_("Course provider"), queryset=Institution.objects.none()
+    )
+    title = forms.CharField(label=_("Title"), max_length=120)
+    topic = forms.CharField(label=_("Topic"), max_length=80, required=False)
+    starts_on = forms.DateField(label=_("First day"), widget=DATE)
+
+    def __init__(self, *args: Any, providers=None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        if providers is None:
+            del self.fields["provider"]
+        else:
+            self.fields["provider"].queryset = providers
+
+
+class SessionForm(forms.Form):
+    held_on = forms.DateField(label=_("Held on"), widget=DATE)
+    topic = forms.CharField(label=_("Topic"), max_length=120)
+    lecturer = PractitionerChoice(
+        label=_("Lecturer"), queryset=Practitioner.objects.none(), required=False
+    )
+    is_live = forms.BooleanField(label=_("Live"), required=False, initial=True)
+
+    def __init__(self, *args: Any, lecturers, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["lecturer"].queryset = lecturers
+
+
+class AttendanceForm(forms.Form):
+    """One institution's attendance at a session and its assessment results; entered again
+    for the same institution, it replaces the figures."""
+
+    institution = forms.ModelChoiceField(
+        label=_("Institution"), queryset=Institution.objects.none()
+    )
+    attendees = forms.IntegerField(
+        label=_("Attendees (person-times)"), min_value=0, max_value=MAX_ATTENDEES
+    )
+    assessed = forms.IntegerField(
+        label=_("Assessed"), min_value=0, max_value=MAX_ATTENDEES, initial=0
+    )
+    passed = forms.IntegerField(label=_("Passed"), min_value=0, max_value=MAX_ATTENDEES, initial=0)
+
+    def __init__(self, *args: Any, institutions, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["institution"].queryset = institutions

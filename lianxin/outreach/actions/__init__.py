@@ -7,8 +7,15 @@ from lianxin.outreach.actions.building import (
     do_introduce_technique,
     do_record_technique_case,
     do_set_specialty_status,
+    do_update_cobuilt_specialty,
 )
-from lianxin.outreach.actions.education import Attendance, do_create_course, do_record_session
+from lianxin.outreach.actions.education import (
+    Attendance,
+    do_create_course,
+    do_record_attendance,
+    do_record_session,
+    do_update_course,
+)
 from lianxin.outreach.actions.postings import (
     do_cancel_posting,
     do_change_posting_period,
@@ -27,7 +34,10 @@ __all__ = [
     "do_create_posting",
     "do_introduce_technique",
     "do_record_activity",
+    "do_record_attendance",
     "do_record_session",
     "do_record_technique_case",
     "do_set_specialty_status",
+    "do_update_cobuilt_specialty",
+    "do_update_course",
 ]

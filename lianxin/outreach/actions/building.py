@@ -148,6 +148,7 @@ def do_create_cobuilt_specialty(
     ends_on: datetime.date | None = None,
     specialty: Specialty | None = None,
     agreement: Agreement | None = None,
+    status: str = SpecialtyStatus.PLANNED,
 ) -> CoBuiltSpecialty:
     """A specialty the lead and a member build together (专科共建)."""
     require_outreach(actor, lead_institution, host_institution)
@@ -159,6 +160,8 @@ def do_create_cobuilt_specialty(
         errors["goals"] = [_("Write down the goals agreed.")]
     if lead_institution.pk == host_institution.pk:
         errors["host_institution"] = [_("A specialty is built with another institution.")]
+    if status not in SpecialtyStatus.values:
+        errors["status"] = [_("Choose a status.")]
     if agreement is not None and {agreement.party_a_id, agreement.party_b_id} != {
         lead_institution.pk,
         host_institution.pk,
@@ -178,6 +181,7 @@ def do_create_cobuilt_specialty(
             specialty=specialty,
             agreement=agreement,
             goals=goals,
+            status=status,
             starts_on=starts_on,
             ends_on=ends_on,
         )
@@ -186,9 +190,89 @@ def do_create_cobuilt_specialty(
             actor=actor,
             target=item,
             institution=host_institution,
-            after={"name": item.name, "starts_on": starts_on, "ends_on": ends_on},
+            after={
+                "name": item.name,
+                "status": status,
+                "agreement": str(agreement.external_id) if agreement else None,
+                "starts_on": starts_on,
+                "ends_on": ends_on,
+            },
         )
     return item
+
+
+SPECIALTY_FIELDS = ("name", "goals", "agreement", "specialty", "status", "starts_on", "ends_on")
+
+
+def _specialty_snapshot(item: CoBuiltSpecialty) -> dict[str, Any]:
+    return {
+        "name": item.name,
+        "goals": item.goals,
+        "agreement": str(item.agreement.external_id) if item.agreement_id else None,
+        "specialty": item.specialty.code if item.specialty_id else None,
+        "status": item.status,
+        "starts_on": item.starts_on,
+        "ends_on": item.ends_on,
+    }
+
+
+def do_update_cobuilt_specialty(
+    *, actor: Any, item: CoBuiltSpecialty, **changes: Any
+) -> CoBuiltSpecialty:
+    """Change what was agreed for a co-built specialty: its name, goals, agreement, catalogue
+    specialty, status or period. Only the fields given change; nothing changed, nothing written."""
+    require_outreach(actor, item.lead_institution_id, item.host_institution_id)
+    unknown = set(changes) - set(SPECIALTY_FIELDS)
+    if unknown:
+        raise ValidationError({key: [_("This field cannot be changed.")] for key in unknown})
+    errors: dict[str, list[str]] = {}
+    if "name" in changes:
+        changes["name"] = clean_text(changes["name"])[:80]
+        if not changes["name"]:
+            errors["name"] = [_("Name the specialty.")]
+    if "goals" in changes:
+        changes["goals"] = clean_text(changes["goals"])
+        if not changes["goals"]:
+            errors["goals"] = [_("Write down the goals agreed.")]
+    if "status" in changes and changes["status"] not in SpecialtyStatus.values:
+        errors["status"] = [_("Choose a status.")]
+    agreement = changes.get("agreement")
+    if agreement is not None and {agreement.party_a_id, agreement.party_b_id} != {
+        item.lead_institution_id,
+        item.host_institution_id,
+    }:
+        errors["agreement"] = [_("This agreement is between other institutions.")]
+    if "starts_on" in changes and not isinstance(changes["starts_on"], datetime.date):
+        errors["starts_on"] = [_("Give the first day.")]
+    if errors:
+        raise ValidationError(errors)
+    starts_on = changes.get("starts_on", item.starts_on)
+    ends_on = changes.get("ends_on", item.ends_on)
+    if ends_on is not None:
+        check_period(starts_on, ends_on)
+    with transaction.atomic():
+        locked = (
+            CoBuiltSpecialty.objects.select_for_update()
+            .select_related("agreement", "specialty")
+            .get(pk=item.pk)
+        )
+        before = _specialty_snapshot(locked)
+        for key, value in changes.items():
+            setattr(locked, key, value)
+        after = _specialty_snapshot(locked)
+        changed = [key for key in after if after[key] != before[key]]
+        if not changed:
+            return locked
+        locked.save(update_fields=[*changes, "updated_at"])
+        audit.record(
+            "outreach.specialty.update",
+            actor=actor,
+            target=locked,
+            institution=locked.host_institution_id,
+            before={key: before[key] for key in changed},
+            after={key: after[key] for key in changed},
+        )
+    return locked
 
 
 def do_set_specialty_status(*, actor: Any, item: CoBuiltSpecialty, status: str) -> CoBuiltSpecialty:

@@ -56,6 +56,102 @@ def do_create_course(
     return course
 
 
+def do_update_course(
+    *,
+    actor: Any,
+    course: Course,
+    title: str,
+    starts_on: datetime.date,
+    topic: str = "",
+) -> Course:
+    """Correct a course's title, topic or first day (no later than its first session)."""
+    require_outreach(actor, course.provider_id)
+    title = clean_text(title)
+    errors: dict[str, list[str]] = {}
+    if not title:
+        errors["title"] = [_("Give the course a title.")]
+    if not isinstance(starts_on, datetime.date):
+        errors["starts_on"] = [_("Give the first day.")]
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        locked = Course.objects.select_for_update().get(pk=course.pk)
+        first = locked.sessions.order_by("held_on").values_list("held_on", flat=True).first()
+        if first is not None and starts_on > first:
+            message = _("The first session was held on %(day)s; the course cannot start later.")
+            raise ValidationError({"starts_on": [message % {"day": first.isoformat()}]})
+        before = {"title": locked.title, "topic": locked.topic, "starts_on": locked.starts_on}
+        locked.title, locked.topic, locked.starts_on = (
+            title[:120],
+            clean_text(topic)[:80],
+            starts_on,
+        )
+        after = {"title": locked.title, "topic": locked.topic, "starts_on": locked.starts_on}
+        changed = [key for key in after if after[key] != before[key]]
+        if not changed:
+            return locked
+        locked.save(update_fields=["title", "topic", "starts_on", "updated_at"])
+        audit.record(
+            "outreach.course.update",
+            actor=actor,
+            target=locked,
+            institution=locked.provider_id,
+            before={key: before[key] for key in changed},
+            after={key: after[key] for key in changed},
+        )
+    return locked
+
+
+def do_record_attendance(
+    *,
+    actor: Any,
+    session: EducationSession,
+    institution: Institution,
+    attendees: int,
+    assessed: int = 0,
+    passed: int = 0,
+) -> SessionAttendance:
+    """One institution's attendance at a session (person-times) and its assessment results:
+    how many were assessed and how many passed. Entered again, it replaces the earlier figures
+    (the assessment often comes in after the session)."""
+    require_outreach(actor, session.course.provider_id)
+    errors: dict[str, list[str]] = {}
+    numbers = {"attendees": attendees, "assessed": assessed, "passed": passed}
+    for field, value in numbers.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_ATTENDEES:
+            errors[field] = [_("A whole number from 0 to %(n)d.") % {"n": MAX_ATTENDEES}]
+    if not errors:
+        if assessed > attendees:
+            errors["assessed"] = [_("More were assessed than attended.")]
+        elif passed > assessed:
+            errors["passed"] = [_("More passed than were assessed.")]
+    if errors:
+        raise ValidationError(errors)
+    check_reachable(actor, institution, "institution")
+    with transaction.atomic():
+        locked = EducationSession.objects.select_for_update().get(pk=session.pk)
+        row = SessionAttendance.objects.filter(session=locked, institution=institution).first()
+        before = None
+        if row is None:
+            row = SessionAttendance(session=locked, institution=institution, **numbers)
+        else:
+            before = {"attendees": row.attendees, "assessed": row.assessed, "passed": row.passed}
+            if before == numbers:
+                return row
+            for field, value in numbers.items():
+                setattr(row, field, value)
+        row.save()
+        audit.record(
+            "outreach.attendance.record",
+            actor=actor,
+            target=locked,
+            institution=session.course.provider_id,
+            before=before,
+            after={"institution": str(institution.external_id), **numbers},
+        )
+    return row
+
+
 def do_record_session(
     *,
     actor: Any,

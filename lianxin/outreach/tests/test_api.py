@@ -341,3 +341,107 @@ def test_a_clinician_cannot_write_capability_building(personas, expert, today):
         format="json",
     )
     assert response.status_code == 403
+
+
+def test_specialties_courses_and_attendance_are_edited_through_the_api(
+    personas, officer, today, django_assert_max_num_queries
+):
+    from lianxin.network.models import Agreement
+    from lianxin.workforce.models import Specialty
+
+    agreement = Agreement.objects.create(
+        party_a=personas.county_a,
+        party_b=personas.township_a,
+        kind="tight",
+        scope="专科共建",
+        starts_on=datetime.date(2020, 1, 1),
+    )
+    catalogue = Specialty.objects.order_by("code").first()
+    client = api(officer)
+    created = client.post(
+        "/api/cobuilt-specialties/",
+        {
+            "lead_institution": str(personas.county_a.external_id),
+            "host_institution": str(personas.township_a.external_id),
+            "name": "全科",
+            "goals": "慢病管理",
+            "status": "building",
+            "agreement": str(agreement.external_id),
+            "specialty": catalogue.code,
+            "starts_on": today.isoformat(),
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["agreement"] == str(agreement.external_id) and body["status"] == "building"
+    url = f"/api/cobuilt-specialties/{body['id']}/"
+    edited = client.patch(url, {"goals": "慢病管理 500 人", "agreement": None}, format="json")
+    assert edited.status_code == 200, edited.content
+    assert edited.json()["goals"] == "慢病管理 500 人" and edited.json()["agreement"] is None
+    assert client.patch(url, {"status": "done"}, format="json").status_code == 400
+    assert client.patch(url, {"specialty": "no-such"}, format="json").status_code == 400
+    assert client.patch(url, {"goals": ""}, format="json").status_code == 400
+    assert api(personas.doctor).patch(url, {"status": "achieved"}, format="json").status_code == 403
+    assert (
+        api(personas.outsider).patch(url, {"status": "achieved"}, format="json").status_code == 404
+    )
+
+    course = client.post(
+        "/api/courses/",
+        {
+            "provider": str(personas.county_a.external_id),
+            "title": "基层胸痛识别",
+            "starts_on": (today - days(7)).isoformat(),
+        },
+        format="json",
+    ).json()
+    course_url = f"/api/courses/{course['id']}/"
+    renamed = client.patch(course_url, {"title": "基层胸痛识别（一）"}, format="json")
+    assert renamed.json()["title"] == "基层胸痛识别（一）"
+    session = client.post(
+        f"{course_url}sessions/",
+        {"held_on": (today - days(1)).isoformat(), "topic": "心电图判读"},
+        format="json",
+    ).json()
+    too_late = client.patch(course_url, {"starts_on": today.isoformat()}, format="json")
+    assert too_late.status_code == 400 and "starts_on" in too_late.json()
+
+    attendance_url = f"/api/education-sessions/{session['id']}/attendance/"
+    township = str(personas.township_a.external_id)
+    first = client.post(attendance_url, {"institution": township, "attendees": 12}, format="json")
+    assert first.status_code == 201, first.content
+    again = client.post(
+        attendance_url,
+        {"institution": township, "attendees": 12, "assessed": 10, "passed": 9},
+        format="json",
+    )
+    assert again.json()["passed"] == 9
+    bad = client.post(
+        attendance_url,
+        {"institution": township, "attendees": 3, "assessed": 4, "passed": 0},
+        format="json",
+    )
+    assert bad.status_code == 400 and "assessed" in bad.json()
+    foreign = client.post(
+        attendance_url,
+        {"institution": str(personas.county_b.external_id), "attendees": 3},
+        format="json",
+    )
+    assert foreign.status_code == 400
+    with django_assert_max_num_queries(8):
+        rows = api(personas.doctor).get(attendance_url)
+    assert rows.json() == [
+        {
+            "institution": township,
+            "institution_name": personas.township_a.name,
+            "attendees": 12,
+            "assessed": 10,
+            "passed": 9,
+        }
+    ]
+    assert api(personas.outsider).get(attendance_url).status_code == 404
+    denied = api(personas.doctor).post(
+        attendance_url, {"institution": township, "attendees": 1}, format="json"
+    )
+    assert denied.status_code == 403

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 from django.core.exceptions import ValidationError
 
 from lianxin.core.errors import Conflict, NotAllowed
-from lianxin.network.models import Capability
+from lianxin.core.models import AuditEvent
+from lianxin.network.models import Agreement, Capability
 from lianxin.outreach.actions import (
     Attendance,
     do_assess_placement,
@@ -14,9 +17,12 @@ from lianxin.outreach.actions import (
     do_create_course,
     do_create_placement,
     do_introduce_technique,
+    do_record_attendance,
     do_record_session,
     do_record_technique_case,
     do_set_specialty_status,
+    do_update_cobuilt_specialty,
+    do_update_course,
 )
 from lianxin.outreach.tests.conftest import days
 from lianxin.testing.factories import DepartmentFactory, PractitionerFactory
@@ -214,3 +220,147 @@ def test_inconsistent_attendance_is_refused(personas, officer, today):
         assert "attendance" in exc.value.message_dict
     with pytest.raises(ValidationError):
         do_record_session(actor=officer, course=course, held_on=today - days(31), topic="x")
+
+
+@pytest.fixture
+def agreement(personas):
+    return Agreement.objects.create(
+        party_a=personas.county_a,
+        party_b=personas.township_a,
+        kind="tight",
+        scope="专科共建",
+        starts_on=datetime.date(2020, 1, 1),
+    )
+
+
+@pytest.fixture
+def specialty(personas, officer, today):
+    return do_create_cobuilt_specialty(
+        actor=officer,
+        lead_institution=personas.county_a,
+        host_institution=personas.township_a,
+        name="慢病管理",
+        goals="年内开设慢病门诊",
+        starts_on=today - days(30),
+    )
+
+
+def test_a_specialty_is_edited_with_an_audit_row_of_what_changed(
+    personas, officer, specialty, agreement, today
+):
+    do_update_cobuilt_specialty(
+        actor=officer,
+        item=specialty,
+        goals="开设慢病门诊，管理高血压患者 500 人",
+        agreement=agreement,
+        status="building",
+        ends_on=today + days(365),
+    )
+    specialty.refresh_from_db()
+    assert specialty.agreement == agreement and specialty.status == "building"
+    event = AuditEvent.objects.get(action="outreach.specialty.update")
+    assert set(event.after) == {"goals", "agreement", "status", "ends_on"}
+    assert event.before["status"] == "planned"
+    # The same values again write nothing.
+    do_update_cobuilt_specialty(actor=officer, item=specialty, status="building")
+    assert AuditEvent.objects.filter(action="outreach.specialty.update").count() == 1
+
+
+def test_a_specialty_edit_with_bad_values_changes_nothing(
+    personas, officer, specialty, today, outsider_agreement
+):
+    for changes, field in (
+        ({"goals": "  "}, "goals"),
+        ({"name": ""}, "name"),
+        ({"status": "done"}, "status"),
+        ({"agreement": outsider_agreement}, "agreement"),
+        ({"ends_on": today - days(60)}, "ends_on"),
+        ({"host_institution": personas.county_b}, "host_institution"),
+    ):
+        with pytest.raises(ValidationError) as exc:
+            do_update_cobuilt_specialty(actor=officer, item=specialty, **changes)
+        assert field in exc.value.message_dict
+    with pytest.raises(NotAllowed):
+        do_update_cobuilt_specialty(actor=personas.doctor, item=specialty, status="achieved")
+    specialty.refresh_from_db()
+    assert specialty.status == "planned" and specialty.goals == "年内开设慢病门诊"
+
+
+@pytest.fixture
+def outsider_agreement(personas):
+    return Agreement.objects.create(
+        party_a=personas.county_b,
+        party_b=personas.county_a,
+        kind="loose",
+        scope="x",
+        starts_on=datetime.date(2020, 1, 1),
+    )
+
+
+def test_attendance_is_recorded_per_institution_and_replaced_when_entered_again(
+    personas, officer, today
+):
+    course = do_create_course(
+        actor=officer, provider=personas.county_a, title="基层胸痛识别", starts_on=today - days(30)
+    )
+    session = do_record_session(actor=officer, course=course, held_on=today, topic="心电图判读")
+    do_record_attendance(
+        actor=officer, session=session, institution=personas.township_a, attendees=12
+    )
+    row = do_record_attendance(
+        actor=officer,
+        session=session,
+        institution=personas.township_a,
+        attendees=12,
+        assessed=10,
+        passed=8,
+    )
+    assert (row.attendees, row.assessed, row.passed) == (12, 10, 8)
+    assert session.attendance.count() == 1
+    events = AuditEvent.objects.filter(action="outreach.attendance.record").order_by("seq")
+    assert [e.before for e in events] == [None, {"attendees": 12, "assessed": 0, "passed": 0}]
+
+
+def test_impossible_attendance_figures_are_refused(personas, officer, today):
+    course = do_create_course(
+        actor=officer, provider=personas.county_a, title="课程", starts_on=today - days(30)
+    )
+    session = do_record_session(actor=officer, course=course, held_on=today, topic="x")
+    for numbers, field in (
+        ({"attendees": 5, "assessed": 6, "passed": 0}, "assessed"),
+        ({"attendees": 5, "assessed": 4, "passed": 5}, "passed"),
+        ({"attendees": -1}, "attendees"),
+        ({"attendees": 10**6}, "attendees"),
+        ({"attendees": "12"}, "attendees"),
+    ):
+        with pytest.raises(ValidationError) as exc:
+            do_record_attendance(
+                actor=officer, session=session, institution=personas.township_a, **numbers
+            )
+        assert field in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:
+        do_record_attendance(
+            actor=officer, session=session, institution=personas.county_b, attendees=3
+        )
+    assert "institution" in exc.value.message_dict
+    with pytest.raises(NotAllowed):
+        do_record_attendance(
+            actor=personas.doctor, session=session, institution=personas.township_a, attendees=3
+        )
+    assert not session.attendance.exists()
+
+
+def test_a_course_cannot_start_after_its_first_session(personas, officer, today):
+    course = do_create_course(
+        actor=officer, provider=personas.county_a, title="课程", starts_on=today - days(30)
+    )
+    do_record_session(actor=officer, course=course, held_on=today - days(20), topic="x")
+    with pytest.raises(ValidationError) as exc:
+        do_update_course(actor=officer, course=course, title="课程", starts_on=today - days(10))
+    assert (today - days(20)).isoformat() in exc.value.message_dict["starts_on"][0]
+    do_update_course(
+        actor=officer, course=course, title="课程（修订）", topic="胸痛", starts_on=today - days(25)
+    )
+    course.refresh_from_db()
+    assert course.title == "课程（修订）" and course.starts_on == today - days(25)
+    assert AuditEvent.objects.filter(action="outreach.course.update").count() == 1

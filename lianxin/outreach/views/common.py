@@ -20,6 +20,29 @@ def require_registry(request: HttpRequest) -> None:
         raise PermissionDenied(_("Your role does not see the network."))
 
 
+def may_manage(user: Any, *institution_ids: int | None) -> bool:
+    """The user manages outreach at one of the institutions (as the actions require)."""
+    access = access_for(user)
+    return access.is_superuser or any(
+        inst is not None and access.has_perm(Perm.MANAGE_OUTREACH, inst) for inst in institution_ids
+    )
+
+
+def is_outreach_office(user: Any) -> bool:
+    access = access_for(user)
+    return access.is_superuser or bool(access.institutions_with(Perm.MANAGE_OUTREACH))
+
+
+def outreach_offices(request: HttpRequest) -> frozenset[int]:
+    """The institutions whose outreach the user manages; 403 when there is none (a superuser
+    passes with an empty set: the actions let them act anywhere)."""
+    access = access_for(request.user)
+    managed = access.institutions_with(Perm.MANAGE_OUTREACH)
+    if not (managed or access.is_superuser):
+        raise PermissionDenied(_("Your role does not manage outreach."))
+    return managed
+
+
 def run_action(request: HttpRequest, form, action: Callable[[], Any], success: str) -> bool:
     """Call an action; put its errors on the form (or the page) and report success."""
     try:

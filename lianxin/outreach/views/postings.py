@@ -18,10 +18,10 @@ from lianxin.core.permissions import Perm
 from lianxin.network.models import Institution, Tier
 from lianxin.outreach import actions, queries
 from lianxin.outreach.actions.postings import can_record_activity
-from lianxin.outreach.forms import ActivityForm, CancelForm, PostingForm
+from lianxin.outreach.forms import ActivityForm, CancelForm, PeriodForm, PostingForm
 from lianxin.outreach.models import Posting
 from lianxin.outreach.rules import PostingKind
-from lianxin.outreach.views.common import require_registry, run_action
+from lianxin.outreach.views.common import may_manage, require_registry, run_action
 from lianxin.workforce.models import Practitioner
 
 POSTING_RELATED = ("practitioner", "home_institution", "host_institution", "host_department")
@@ -104,11 +104,7 @@ def posting_create(request: HttpRequest) -> HttpResponse:
 def posting_detail(request: HttpRequest, id) -> HttpResponse:
     posting = get_for_user(Posting.objects.select_related(*POSTING_RELATED), request.user, id)
     may_record = can_record_activity(request.user, posting) and not posting.is_cancelled
-    access = access_for(request.user)
-    may_manage = access.is_superuser or any(
-        access.has_perm(Perm.MANAGE_OUTREACH, inst)
-        for inst in (posting.home_institution_id, posting.host_institution_id)
-    )
+    manages = may_manage(request.user, posting.home_institution_id, posting.host_institution_id)
     activity_form = ActivityForm(
         request.POST if request.method == "POST" else None,
         initial={"on": min(timezone.localdate(), posting.ends_on)},
@@ -143,9 +139,40 @@ def posting_detail(request: HttpRequest, id) -> HttpResponse:
             "posting": posting,
             "activities": activities,
             "activity_form": activity_form if may_record else None,
-            "cancel_form": CancelForm() if may_manage and not posting.is_cancelled else None,
+            "cancel_form": CancelForm() if manages and not posting.is_cancelled else None,
+            "may_change_period": manages and not posting.is_cancelled,
         },
     )
+
+
+@login_required
+def posting_period(request: HttpRequest, id) -> HttpResponse:
+    """Extend or cut short a posting. A period that overlaps another posting of the same
+    practitioner is refused with the action's message, naming that posting."""
+    posting = get_for_user(Posting.objects.select_related(*POSTING_RELATED), request.user, id)
+    if not may_manage(request.user, posting.home_institution_id, posting.host_institution_id):
+        raise PermissionDenied(_("Your role does not manage outreach for these institutions."))
+    form = PeriodForm(
+        request.POST if request.method == "POST" else None,
+        initial={"starts_on": posting.starts_on, "ends_on": posting.ends_on},
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        if run_action(
+            request,
+            form,
+            lambda: actions.do_change_posting_period(
+                actor=request.user,
+                posting=posting,
+                starts_on=data["starts_on"],
+                ends_on=data["ends_on"],
+            ),
+            _("Posting period changed."),
+        ):
+            return redirect("outreach:posting", id=posting.external_id)
+        # The action may have set the new days on the instance before refusing them.
+        posting.refresh_from_db()
+    return render(request, "outreach/posting_period.html", {"posting": posting, "form": form})
 
 
 @login_required
