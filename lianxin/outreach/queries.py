@@ -374,7 +374,7 @@ def stationed_seniors(ids: Iterable[int], year: int) -> list[Posting]:
         practitioner__title__in=list(ATTENDING_OR_ABOVE),
         home_institution__tier__in=list(SECONDARY_OR_HIGHER_TIERS),
         host_institution__tier__in=list(PRIMARY_TIERS),
-    ).only("pk", "starts_on", "ends_on", "host_institution_id")
+    ).only("pk", "starts_on", "ends_on", "host_institution_id", "practitioner_id")
     return [p for p in candidates if p.ends_on >= stationing_min_end(p.starts_on)]
 
 
@@ -526,10 +526,15 @@ def figures(
     totals = {key: sum(row[key] for row in by_member) for key in FIGURE_KEYS}
     counted = stationed_seniors(ids, year)
     population = residents(resident_prefixes)
+    # The published wording counts persons (派驻人数（人）); the rule counts postings.
+    # Both are given: a physician with two qualifying stationings in a year is one person.
+    physicians = len({p.practitioner_id for p in counted})
     indicator = {
         "postings": len(counted),
+        "physicians": physicians,
         "residents": population,
         "per_10k": round(len(counted) * 10_000 / population, 2) if population else None,
+        "physicians_per_10k": round(physicians * 10_000 / population, 2) if population else None,
     }
     by_month = [
         {

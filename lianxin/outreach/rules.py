@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-# Sources, named once.
+# Sources, named once. What was and was not confirmed is in docs/outreach.md ("The indicator's
+# wording and source"): the notices' titles and numbers were found, their indicator tables not.
 COMMUNITY_MONITORING_2020 = (
     "国家卫生健康委办公厅《关于印发紧密型县域医疗卫生共同体建设评判标准和监测指标体系（试行）"
     "的通知》（国卫办基层发〔2020〕12号）"
@@ -19,6 +20,12 @@ COMMUNITY_MONITORING_2020 = (
 ALLIANCE_ASSESSMENT_2018 = (
     "国家卫生健康委、国家中医药局《关于印发医疗联合体综合绩效考核工作方案（试行）的通知》"
     "（国卫医发〔2018〕26号）"
+)
+# The wording of the indicator as found, in a published question-and-answer on a later
+# 14-indicator monitoring system for tight county communities (group 同质化); the notice that
+# issued that system, and its number, were not found.
+STATIONED_SENIORS_WORDING = (
+    "二级及以上医疗卫生机构中级及以上医师到基层医疗卫生机构派驻人数（人）/每万常住人口"
 )
 
 
@@ -84,7 +91,7 @@ class IndicatorRule:
 
 STATIONED_SENIORS_PER_10K = IndicatorRule(
     code="stationed_seniors_per_10k",
-    name="每万居民二级及以上医疗机构派驻基层的中级及以上职称医师数",
+    name=STATIONED_SENIORS_WORDING,
     definition=(
         "Attending-or-above physicians from secondary-or-higher institutions stationed at primary "
         "institutions, per 10,000 residents, for one calendar year."
@@ -97,7 +104,9 @@ STATIONED_SENIORS_PER_10K = IndicatorRule(
         "ATTENDING_OR_ABOVE, 中级及以上), sent by a secondary-or-higher institution "
         "(network SECONDARY_OR_HIGHER_TIERS) to a primary institution (network PRIMARY_TIERS). "
         "Each posting counts once in each year it overlaps, however many days; a practitioner "
-        "with two such postings in a year counts twice (person-times, 人次)."
+        "with two such postings in a year counts twice (person-times, 人次). The published "
+        "wording counts persons (派驻人数（人）), so the figures also give the physicians, each "
+        "once a year (physicians, physicians_per_10k)."
     ),
     denominator=(
         "Residents: registered patients whose residence division code (Patient.division_code) "
@@ -105,5 +114,9 @@ STATIONED_SENIORS_PER_10K = IndicatorRule(
         "community is chosen). Lianxin keeps no census figure; the registry's residents stand "
         "in for the 常住人口 of the official indicator."
     ),
-    source=f"{COMMUNITY_MONITORING_2020}; {ALLIANCE_ASSESSMENT_2018}",
+    source=(
+        f"指标名称据公开的紧密型县域医共体监测指标体系解读（14项指标，“同质化”组），其印发文件及"
+        f"文号未能核实。相关文件：{COMMUNITY_MONITORING_2020}（监测指标体系4个方面26条指标，"
+        f"未能核实其中是否含本指标及其口径）；{ALLIANCE_ASSESSMENT_2018}（未核实）。"
+    ),
 )

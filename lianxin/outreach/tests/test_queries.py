@@ -271,10 +271,30 @@ def test_figures_add_up_per_member_and_give_the_indicator(personas, officer, exp
     population = residents(["350426"])
     assert result.indicator == {
         "postings": 1,
+        "physicians": 1,
         "residents": population,
         "per_10k": round(10_000 / population, 2),
+        "physicians_per_10k": round(10_000 / population, 2),
     }
     assert posting.pk
+
+
+def test_the_indicator_counts_postings_and_also_gives_the_physicians_once(personas):
+    """Two qualifying stationings of one physician in a year: two postings (the issue's rule),
+    one person (派驻人数, the published wording)."""
+    county, township = personas.county_a, personas.township_a
+    chief = PractitionerFactory(institution=county, title=Title.CHIEF)
+    _stationing(chief, county, township, datetime.date(2025, 1, 1), datetime.date(2025, 6, 30))
+    _stationing(
+        chief, county, personas.village_a, datetime.date(2025, 7, 1), datetime.date(2025, 12, 31)
+    )
+    PatientFactory(division_code="350426100201")
+    result = figures(
+        2025, {county.pk, township.pk, personas.village_a.pk}, resident_prefixes=["350426"]
+    )
+    assert result.indicator["postings"] == 2 and result.indicator["physicians"] == 1
+    population = result.indicator["residents"]
+    assert result.indicator["physicians_per_10k"] == round(10_000 / population, 2)
 
 
 def test_a_ct_broken_yesterday_and_repaired_today_is_missing_only_yesterday(

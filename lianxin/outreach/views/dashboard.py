@@ -132,8 +132,12 @@ def export(request: HttpRequest) -> HttpResponse:
     rule = STATIONED_SENIORS_PER_10K
     sheet.append([rule.name])
     sheet.append([_("Stationings counted"), result.indicator["postings"]])
+    sheet.append([_("Physicians counted (each once)"), result.indicator["physicians"]])
     sheet.append([_("Residents"), result.indicator["residents"]])
     sheet.append([_("Per 10,000 residents"), result.indicator["per_10k"]])
+    sheet.append(
+        [_("Per 10,000 residents, each physician once"), result.indicator["physicians_per_10k"]]
+    )
     sheet.append([_("Counting rule"), rule.numerator])
     sheet.append([_("Residents"), rule.denominator])
     sheet.append([_("Source"), rule.source])
