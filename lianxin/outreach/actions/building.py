@@ -252,7 +252,9 @@ def do_update_cobuilt_specialty(
         check_period(starts_on, ends_on)
     with transaction.atomic():
         locked = (
-            CoBuiltSpecialty.objects.select_for_update()
+            # Only the specialty's row is locked: PostgreSQL cannot lock the nullable side of
+            # the outer joins that bring its agreement and catalogue specialty.
+            CoBuiltSpecialty.objects.select_for_update(of=("self",))
             .select_related("agreement", "specialty")
             .get(pk=item.pk)
         )
