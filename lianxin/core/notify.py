@@ -31,6 +31,12 @@ log = logging.getLogger("lianxin.notify")
 _outbound_suppressed: ContextVar[bool] = ContextVar("lianxin_outbound_suppressed", default=False)
 
 
+def outbound_allowed() -> bool:
+    """False while past events are replayed: apps with an outbound path of their own (a duty
+    phone list) check this before sending."""
+    return not _outbound_suppressed.get()
+
+
 @contextmanager
 def outbound_suppressed() -> Iterator[None]:
     token = _outbound_suppressed.set(True)
@@ -106,7 +112,7 @@ def notify(
             )
         )
     created = Notification.objects.bulk_create(rows)
-    if urgent and created and not _outbound_suppressed.get():
+    if urgent and created and outbound_allowed():
         ids = [str(row.external_id) for row in created]
         transaction.on_commit(lambda: _enqueue(ids), robust=True)
     return created

@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django_tasks import task
 
 from lianxin.core.models import User
-from lianxin.core.notify import Message, channels, notify
+from lianxin.core.notify import Message, channels, notify, outbound_allowed
 from lianxin.core.permissions import Role
 from lianxin.core.workflow import workflow_escalated, workflow_transitioned
 from lianxin.diagnostics.models import CriticalResult, DutyPhone, ExamOrder, Report
@@ -143,7 +143,7 @@ def on_critical_step(sender, item, record, actor, transition, **kwargs) -> None:
                 institution_id=item.requester_institution_id, is_active=True
             ).values_list("phone", flat=True)
         )
-        if phones:
+        if phones and outbound_allowed():
             title = _critical_title(item)
             transaction.on_commit(
                 lambda: send_to_duty_phones.enqueue(phones, title, critical_url(item)),

@@ -169,3 +169,14 @@ def test_the_register_shows_times_to_notification_and_acknowledgement(personas, 
     row = critical_register(CriticalResult.objects.all()).get()
     assert datetime.timedelta(minutes=2) < row.to_notify < datetime.timedelta(minutes=4)
     assert row.to_acknowledge >= row.to_notify
+
+
+def test_a_replayed_critical_result_reaches_inboxes_but_texts_nobody(
+    personas, centre, django_capture_on_commit_callbacks
+):
+    from lianxin.core.notify import outbound_suppressed
+
+    with outbound_suppressed():
+        _lab_critical(personas, centre, django_capture_on_commit_callbacks)
+    assert Notification.objects.filter(recipient=personas.doctor, verb="critical").exists()
+    assert ConsoleChannel.sent == []
