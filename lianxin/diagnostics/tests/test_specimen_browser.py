@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from django.db import connections
 
 from lianxin.diagnostics import actions
 from lianxin.diagnostics.models import Specimen
@@ -34,6 +35,10 @@ def browser_page(monkeypatch):
         finally:
             context.close()
             browser.close()
+            # Database work in the test body ran inside Playwright's greenlet, which Django's
+            # connection handler counts as a context of its own: close that context's connection
+            # here, or its session outlives the run and blocks dropping the test database.
+            connections.close_all()
 
 
 def test_a_scanned_barcode_offers_its_next_step_and_enter_records_it(
