@@ -54,11 +54,9 @@ def build_inbox(county: DemoCounty) -> None:
                         actor=record.actor,
                         transition=None,
                     )
-                fresh = Notification.objects.filter(id__gt=last_id)
-                if record.at < now - READ_AFTER:
-                    fresh.update(
-                        created_at=record.at, read_at=record.at + datetime.timedelta(hours=1)
-                    )
-                else:
-                    fresh.update(created_at=record.at)
-                last_id = Notification.objects.aggregate(last=Max("id"))["last"] or last_id
+                read_at = record.at + datetime.timedelta(hours=1)
+                dated = Notification.objects.filter(id__gt=last_id).update(
+                    created_at=record.at, read_at=read_at if record.at < now - READ_AFTER else None
+                )
+                if dated:  # most steps tell nobody: only then is there a new last row
+                    last_id = Notification.objects.aggregate(last=Max("id"))["last"]

@@ -14,6 +14,7 @@ from lianxin.core.home import register_card
 from lianxin.core.permissions import Perm
 from lianxin.core.workflow import Status
 from lianxin.diagnostics.models import CriticalResult, ExamOrder
+from lianxin.diagnostics.queries import WAITING_FOR_READER
 from lianxin.network.models import Department, DepartmentKind
 
 
@@ -32,9 +33,7 @@ def _context(request: HttpRequest, access: Access) -> dict[str, Any]:
     )
     context: dict[str, Any] = {"reads": reads}
     if reads:
-        waiting = Q(
-            performer_institution_id__in=reading_ids, status=Status.IN_PROGRESS, owner__isnull=True
-        )
+        waiting = WAITING_FOR_READER
         context["studies"] = (
             ExamOrder.objects.visible_to(request.user)
             .filter(performer_institution_id__in=reading_ids, status=Status.IN_PROGRESS)

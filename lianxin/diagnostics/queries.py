@@ -37,6 +37,8 @@ from lianxin.network.models import CommunityMember, Institution
 from lianxin.patients.models import Patient
 
 # Critical flags first, then urgency, then who has waited longest.
+# A performed study nobody has claimed: the worklist's "waiting" state and the home card's count.
+WAITING_FOR_READER = Q(status=Status.IN_PROGRESS, owner__isnull=True)
 WORKLIST_ORDER = ("-has_critical", "priority_rank", "performed_at", "id")
 # Reported studies are no longer work: the latest signed first (served by exam_reported_idx).
 REPORTED_ORDER = ("-signed_at", "-id")
@@ -66,7 +68,7 @@ def worklist(
     now = now or timezone.now()
     items = queryset.filter(performer_institution_id__in=institution_ids)
     if state == "waiting":
-        items = items.filter(status=Status.IN_PROGRESS, owner__isnull=True)
+        items = items.filter(WAITING_FOR_READER)
     elif state == "reading":
         items = items.filter(status=Status.IN_PROGRESS, owner__isnull=False)
     elif state == "ordered":

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from lianxin.core.models import Notification
 from lianxin.core.notify import notify
+from lianxin.testing.pages import home_card
 
 pytestmark = pytest.mark.django_db
 
@@ -14,8 +15,7 @@ pytestmark = pytest.mark.django_db
 def test_a_notification_on_the_home_card_opens_and_is_read(personas):
     (note,) = notify([personas.doctor], verb="request", title="上转：张三", url="/patients/")
     client = personas.client("doctor")
-    body = client.get(reverse("home")).content.decode()
-    card = body.split('id="card-inbox"', 1)[1].split("</section>", 1)[0]
+    card = home_card(client, "inbox")
     assert str(note.external_id) in card and 'name="open"' in card
     response = client.post(reverse("inbox-read"), {"id": str(note.external_id), "open": "1"})
     assert response.status_code == 302 and response["Location"] == "/patients/"

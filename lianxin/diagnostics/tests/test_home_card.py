@@ -4,19 +4,16 @@ waiting for the ordering site."""
 from __future__ import annotations
 
 import pytest
-from django.urls import reverse
 
 from lianxin.diagnostics import actions
 from lianxin.diagnostics.tests.helpers import performed, reported
+from lianxin.testing.pages import home_card
 
 pytestmark = pytest.mark.django_db
 
 
 def _card(client) -> str:
-    body = client.get(reverse("home")).content.decode()
-    if 'id="card-exams"' not in body:
-        return ""
-    return body.split('id="card-exams"', 1)[1].split("</section>", 1)[0]
+    return home_card(client, "exams")
 
 
 def _client(user):

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from lianxin.referrals.actions import do_create_referral
 from lianxin.testing.factories import register_at
+from lianxin.testing.pages import home_card
 
 pytestmark = pytest.mark.django_db
 
@@ -25,10 +26,7 @@ def _refer_up(personas, cardiology):
 
 
 def _card(personas, name: str) -> str:
-    body = personas.client(name).get(reverse("home")).content.decode()
-    if 'id="card-referrals"' not in body:
-        return ""
-    return body.split('id="card-referrals"', 1)[1].split("</section>", 1)[0]
+    return home_card(personas.client(name), "referrals")
 
 
 def test_the_receiver_sees_a_referral_to_answer_and_the_sender_one_waiting(personas, cardiology):
