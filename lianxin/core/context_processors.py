@@ -13,6 +13,7 @@ from lianxin.core.permissions import Perm
 NAVIGATION = [
     (_("Home"), "home", None),
     (_("Patients"), "patients:search", Perm.VIEW_PATIENT),
+    (_("Patient index"), "patients:duplicates", Perm.MANAGE_PATIENT_INDEX),
     (_("Referrals"), "referrals:incoming", Perm.REQUEST_SERVICE),
     (_("Consultations"), "referrals:consultations", Perm.REQUEST_SERVICE),
     (_("Exams"), "diagnostics:orders", Perm.REQUEST_SERVICE),
@@ -20,11 +21,17 @@ NAVIGATION = [
     (_("Critical results"), "diagnostics:critical-results", Perm.VIEW_PATIENT),
     (_("Exam figures"), "diagnostics:figures", Perm.VIEW_AGGREGATES),
     (_("Outreach"), "outreach:dashboard", Perm.VIEW_REGISTRY),
+    (_("Family doctors"), "primarycare:week", Perm.FAMILY_DOCTOR),
+    (_("Family-doctor figures"), "primarycare:figures", Perm.VIEW_AGGREGATES),
+    (_("Emergency desk"), "emergency:desk", Perm.EMERGENCY_ROUTING),
+    (_("Sterile supply"), "sterile:home", Perm.USE_STERILE),
     (_("Institutions"), "network:institution-list", Perm.VIEW_REGISTRY),
     (_("Practitioners"), "workforce:practitioner-list", Perm.VIEW_REGISTRY),
     (_("Figures"), "network:figures", Perm.VIEW_AGGREGATES),
+    (_("Indicators"), "indicators:dashboard", Perm.VIEW_AGGREGATES),
     (_("Imports"), "imports:upload", Perm.IMPORT_DATA),
     (_("Audit log"), "audit-log", Perm.VIEW_AUDIT),
+    (_("HL7 messages"), "interfaces:hl7-messages", Perm.MANAGE_INSTITUTION),
 ]
 
 

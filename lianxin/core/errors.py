@@ -25,3 +25,10 @@ class Conflict(ActionError):
 
     status = 409
     code = "conflict"
+
+
+class Throttled(ActionError):
+    """Too many requests of one kind in a short time; try again later."""
+
+    status = 429
+    code = "throttled"

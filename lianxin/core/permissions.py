@@ -17,6 +17,7 @@ class Role(models.TextChoices):
     CLINICIAN = "clinician", _("Clinician")
     NURSE = "nurse", _("Nurse")
     CENTRE_STAFF = "centre_staff", _("Shared-centre staff")
+    STERILE_STAFF = "sterile_staff", _("Sterile supply centre staff")
     OUTREACH_OFFICER = "outreach_officer", _("Outreach office")
     EMERGENCY_DESK = "emergency_desk", _("Emergency desk")
     DEPARTMENT_HEAD = "department_head", _("Department head")
@@ -24,6 +25,7 @@ class Role(models.TextChoices):
     INSTITUTION_ADMIN = "institution_admin", _("Institution administrator")
     NETWORK_ADMIN = "network_admin", _("Network administrator")
     COMMISSION = "commission", _("Health commission")
+    MPI_ADMIN = "mpi_admin", _("Patient index administrator")
 
 
 class Perm(StrEnum):
@@ -45,6 +47,13 @@ class Perm(StrEnum):
     EMERGENCY_ROUTING = "emergency_routing"
     ESCALATION_TARGET = "escalation_target"
     MANAGE_SLOTS = "manage_slots"  # publish and withdraw slots reserved for referrals
+    FAMILY_DOCTOR = "family_doctor"  # sign family-doctor contracts, record follow-ups (on a team)
+    MANAGE_PATIENT_INDEX = "manage_patient_index"  # review likely duplicates, merge and unmerge
+    PROCESS_STERILE = "process_sterile"  # scan packs through the centre, run loads, issue
+    RELEASE_STERILE = "release_sterile"  # release loads, read indicators, open recalls
+    USE_STERILE = "use_sterile"  # a branch requests, receives, uses and returns packs
+    IMPORT_FEEDS = "import_feeds"  # encounters, settlements, population … for the indicators
+    MANAGE_INDICATORS = "manage_indicators"  # judge qualitative evidence, set targets
 
 
 _CLINICAL = {
@@ -56,15 +65,34 @@ _CLINICAL = {
     Perm.REQUEST_SERVICE,
     Perm.PERFORM_SERVICE,
     Perm.SIGN_REPORT,
+    Perm.FAMILY_DOCTOR,
+    Perm.USE_STERILE,
 }
 
 ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
     Role.CLINICIAN: frozenset(_CLINICAL),
     Role.NURSE: frozenset(
-        {Perm.VIEW_REGISTRY, Perm.VIEW_PATIENT, Perm.REGISTER_PATIENT, Perm.EDIT_PATIENT}
+        {
+            Perm.VIEW_REGISTRY,
+            Perm.VIEW_PATIENT,
+            Perm.REGISTER_PATIENT,
+            Perm.EDIT_PATIENT,
+            Perm.FAMILY_DOCTOR,
+            Perm.USE_STERILE,
+        }
     ),
     Role.CENTRE_STAFF: frozenset(
         {Perm.VIEW_REGISTRY, Perm.VIEW_PATIENT, Perm.PERFORM_SERVICE, Perm.SIGN_REPORT}
+    ),
+    # The sterile-supply centre opens no patient record: a recall lists the patients its packs
+    # were used on (an audited read of the recall, not of the records).
+    Role.STERILE_STAFF: frozenset(
+        {
+            Perm.VIEW_REGISTRY,
+            Perm.PROCESS_STERILE,
+            Perm.RELEASE_STERILE,
+            Perm.USE_STERILE,
+        }
     ),
     Role.OUTREACH_OFFICER: frozenset(
         {Perm.VIEW_REGISTRY, Perm.MANAGE_OUTREACH, Perm.MANAGE_WORKFORCE, Perm.VIEW_AGGREGATES}
@@ -88,6 +116,7 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.VIEW_AGGREGATES,
             Perm.REGISTER_PATIENT,
             Perm.MANAGE_SLOTS,
+            Perm.IMPORT_FEEDS,
         }
     ),
     Role.NETWORK_ADMIN: frozenset(
@@ -99,10 +128,19 @@ ROLE_PERMISSIONS: dict[str, frozenset[Perm]] = {
             Perm.IMPORT_DATA,
             Perm.VIEW_AUDIT,
             Perm.VIEW_AGGREGATES,
+            Perm.IMPORT_FEEDS,
         }
     ),
-    # The health commission reads aggregates and the registry, never a patient row.
-    Role.COMMISSION: frozenset({Perm.VIEW_REGISTRY, Perm.VIEW_AGGREGATES}),
+    # The master patient index's administrators (主索引管理员): they read the patients of their
+    # communities to compare likely duplicates, and merge or unmerge them.
+    Role.MPI_ADMIN: frozenset(
+        {Perm.VIEW_REGISTRY, Perm.VIEW_PATIENT, Perm.MANAGE_PATIENT_INDEX, Perm.VIEW_AUDIT}
+    ),
+    # The health commission reads aggregates and the registry, never a patient row; it imports
+    # the feeds it holds (population, deaths) and judges the indicators' evidence.
+    Role.COMMISSION: frozenset(
+        {Perm.VIEW_REGISTRY, Perm.VIEW_AGGREGATES, Perm.IMPORT_FEEDS, Perm.MANAGE_INDICATORS}
+    ),
 }
 
 

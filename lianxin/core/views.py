@@ -83,7 +83,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     institutions = access.institutions_with(Perm.VIEW_AUDIT)
     if not (access.is_superuser or institutions):
         raise PermissionDenied(_("Your role does not give access to the audit log."))
-    events = AuditEvent.objects.select_related("actor").order_by("-seq")
+    events = AuditEvent.objects.select_related("actor__practitioner").order_by("-seq")
     if not access.is_superuser:
         events = events.filter(institution_id_ref__in=institutions)
     action = request.GET.get("action", "").strip()
