@@ -119,3 +119,21 @@ class Notification(BaseModel):
 
     def __str__(self) -> str:
         return self.title
+
+
+class ScheduledJob(models.Model):
+    """When a recurring job (``lianxin.core.schedule``) last ran, shared by every worker.
+
+    A worker runs a due job only if its conditional update of ``last_run_at`` succeeds, so the job
+    runs once per period however many workers are running.
+    """
+
+    name = models.CharField(_("name"), max_length=60, primary_key=True)
+    last_run_at = models.DateTimeField(_("last run at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("scheduled job")
+        verbose_name_plural = _("scheduled jobs")
+
+    def __str__(self) -> str:
+        return self.name
