@@ -10,12 +10,12 @@ gateway by naming a class with the same ``send`` method.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 from functools import cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 from django.db import transaction
@@ -44,6 +44,20 @@ def outbound_suppressed() -> Iterator[None]:
         yield
     finally:
         _outbound_suppressed.reset(token)
+
+
+def on_commit(fn: Callable[[], Any], *, robust: bool = True) -> None:
+    """``transaction.on_commit`` that keeps the outbound suppression in force now: an event
+    replayed or built while suppressed notifies after the commit without texting anyone."""
+    if outbound_allowed():
+        transaction.on_commit(fn, robust=robust)
+        return
+
+    def quietly() -> None:
+        with outbound_suppressed():
+            fn()
+
+    transaction.on_commit(quietly, robust=robust)
 
 
 @dataclass(frozen=True)

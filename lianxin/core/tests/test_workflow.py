@@ -509,7 +509,7 @@ def test_creation_is_refused_outside_the_requesting_institution(personas):
 
 
 def test_creation_is_refused_in_a_status_that_is_not_initial(personas):
-    with pytest.raises(ActionError, match="cannot start as accepted"):
+    with pytest.raises(ActionError, match="cannot start as Accepted"):
         create_item(
             Errand,
             actor=personas.doctor,
@@ -777,7 +777,7 @@ def test_an_item_moved_by_someone_else_meanwhile_is_a_conflict_not_a_wrong_state
     errand = make_errand(personas, Status.RECEIVED)
     seen_by_other = Errand.objects.get(pk=errand.pk)
     transition(errand, "accept", actor=personas.specialist)
-    with pytest.raises(Conflict, match="it is now accepted"):
+    with pytest.raises(Conflict, match="it is now Accepted"):
         transition(seen_by_other, "reject", actor=personas.specialist, reason="full")
     assert errand.history.filter(name="accept").count() == 1
 

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from lianxin.core import audit
+from lianxin.core import audit, notify
 from lianxin.core.access import access_for
 from lianxin.core.errors import ActionError, Conflict, NotAllowed
 from lianxin.core.workflow.definition import DEFAULT_PERMS, PREVIOUS, Transition
@@ -183,7 +183,11 @@ def _check_business_status(workflow: Any, status: Status, label: str) -> None:
             {
                 "business_status": [
                     _("%(label)s is not a step of %(status)s (allowed: %(allowed)s).")
-                    % {"label": label, "status": status, "allowed": ", ".join(sorted(allowed))}
+                    % {
+                        "label": label,
+                        "status": Status(status).label,
+                        "allowed": ", ".join(sorted(allowed)),
+                    }
                 ]
             }
         )
@@ -270,7 +274,7 @@ def transition(
         if locked.status != item.status:
             raise Conflict(
                 _("Someone else changed this %(noun)s meanwhile: it is now %(status)s.")
-                % {"noun": _noun(item), "status": locked.status}
+                % {"noun": _noun(item), "status": Status(locked.status).label}
             )
         chosen, target, side, institution_id = _choose(locked, key, actor, acting_for, as_system)
         if chosen.reason_required and not reason:
@@ -338,7 +342,7 @@ def _notify_on_commit(
     item: WorkflowItem, record: TransitionRecord, actor: Any, chosen: Transition | None
 ) -> None:
     # robust: a failing notification must not turn a committed change into an error.
-    transaction.on_commit(
+    notify.on_commit(
         lambda: workflow_transitioned.send(
             sender=type(item), item=item, record=record, actor=actor, transition=chosen
         ),
@@ -373,7 +377,7 @@ def create_item(
     if status not in workflow.initial:
         raise ActionError(
             _("A new %(noun)s cannot start as %(status)s.")
-            % {"noun": model._meta.verbose_name, "status": status}
+            % {"noun": model._meta.verbose_name, "status": status.label}
         )
     bad = set(fields) & PROTECTED_FIELDS
     if bad:

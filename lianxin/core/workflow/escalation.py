@@ -8,7 +8,7 @@ from django.apps import apps
 from django.db import transaction
 from django.utils import timezone
 
-from lianxin.core import audit
+from lianxin.core import audit, notify
 from lianxin.core.workflow.models import WorkflowItem
 from lianxin.core.workflow.signals import workflow_escalated
 from lianxin.core.workflow.states import OPEN_STATUSES, Side
@@ -73,7 +73,7 @@ def _escalate_one(model: type[WorkflowItem], pk: int, now: datetime) -> bool:
             after={"escalation_level": item.escalation_level, "due_at": item.due_at},
         )
         level = item.escalation_level
-        transaction.on_commit(
+        notify.on_commit(
             lambda: workflow_escalated.send(sender=model, item=item, record=record, level=level),
             robust=True,
         )

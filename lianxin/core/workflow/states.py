@@ -65,6 +65,7 @@ BUSINESS_STATUS_LABELS = {
     "reading": _("being read"),
     "overflowed": _("sent to the tertiary reading pool"),
     "reported": _("report signed"),
+    "preliminary": _("preliminary result"),
     "notified": _("notified"),
     "acknowledged": _("acknowledged"),
 }
@@ -94,6 +95,8 @@ STEP_LABELS = {
     "overflow": _("send to the tertiary reading pool"),
     "report": _("sign the report"),
     "acknowledge": _("acknowledge with read-back"),
+    "receive_result": _("receive a preliminary result"),
+    "report_result": _("receive the final result"),
 }
 
 
