@@ -29,6 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from lianxin.core.errors import ActionError
+from lianxin.core.spreadsheets import safe_row
 
 logger = logging.getLogger(__name__)
 
@@ -143,7 +144,7 @@ class ImportReport:
     def to_csv(self) -> bytes:
         """UTF-8 with a byte-order mark: without it, Chinese Excel reads the file as GBK."""
         out = io.StringIO()
-        csv.writer(out).writerows(self.table())
+        csv.writer(out).writerows(safe_row(line) for line in self.table())
         return ("\ufeff" + out.getvalue()).encode("utf-8")
 
     def to_xlsx(self) -> bytes:
@@ -154,7 +155,7 @@ class ImportReport:
         sheet = book.active
         sheet.title = _("Import report")[:31]
         for line in self.table():
-            sheet.append([_safe_cell(value) for value in line])
+            sheet.append(safe_row(line))
         sheet["A1"].font = sheet["B1"].font = sheet["C1"].font = sheet["D1"].font = Font(bold=True)
         fill = PatternFill("solid", fgColor="FFE0E0")
         error_label = str(dict(Status.choices)[Status.ERROR])
@@ -167,13 +168,6 @@ class ImportReport:
         out = io.BytesIO()
         book.save(out)
         return out.getvalue()
-
-
-def _safe_cell(value: Any) -> Any:
-    """Text starting with = + - @ would run as a formula in Excel; keep it text."""
-    if isinstance(value, str) and value[:1] in {"=", "+", "-", "@"}:
-        return "'" + value
-    return value
 
 
 # ---------------------------------------------------------------------------------------------
@@ -284,7 +278,9 @@ def _xlsx_rows(data: bytes, sheet: str | None) -> Iterator[tuple[int, list[Any]]
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             if sum(info.file_size for info in archive.infolist()) > MAX_UNZIPPED_BYTES:
                 raise FileError(_("The workbook is too large once unpacked."))
-        book = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        # Not data_only: a formula cell gives its text, stored as text (never a computed value
+        # or an empty cell from a file that was not recalculated); exports quote it again.
+        book = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
     except FileError:
         raise
     except Exception as exc:  # openpyxl raises many kinds of errors for a damaged file
