@@ -18,20 +18,19 @@ from rest_framework.response import Response
 from rest_framework.routers import DefaultRouter
 
 from lianxin.core.access import access_for
+from lianxin.core.adapters import api_step, run_api, serializer_for
 from lianxin.core.api import ScopedViewSetMixin
 from lianxin.core.workflow import OPEN_STATUSES, Status
 from lianxin.network.models import Department, Institution
 from lianxin.patients.models import Patient
 from lianxin.referrals import actions
 from lianxin.referrals.actions.consultations import Invitee
-from lianxin.referrals.actions.referrals import PlanItem
+from lianxin.referrals.inputs import STEPS, CreateReferralForm
 from lianxin.referrals.models import AppointmentSlot, Consultation, FollowUpItem, Referral
 from lianxin.referrals.queries import OPEN_REFERRALS, WORKLIST_ORDER
 from lianxin.referrals.rules import (
     ConsultationKind,
     Direction,
-    FollowUpKind,
-    Milestone,
     Urgency,
 )
 from lianxin.workforce.models import Practitioner
@@ -175,58 +174,11 @@ class ReferralDetailSerializer(ReferralSerializer):
         return SlotBriefSerializer(slot).data if slot else None
 
 
-class PlanItemSerializer(serializers.Serializer):
-    kind = serializers.ChoiceField(choices=FollowUpKind.choices, default=FollowUpKind.VISIT)
-    description = serializers.CharField(max_length=200)
-    due_on = serializers.DateField()
+class ReferralReasonSerializer(serializers.Serializer):
+    """A reason and the version last seen (consultation steps; referral steps use their form)."""
 
-
-class ReferralCreateSerializer(serializers.Serializer):
-    patient = serializers.UUIDField()
-    direction = serializers.ChoiceField(choices=Direction.choices)
-    performer_institution = serializers.UUIDField()
-    performer_department = serializers.UUIDField(required=False, allow_null=True)
-    requested_practitioner = serializers.UUIDField(required=False, allow_null=True)
-    requester_institution = serializers.UUIDField(required=False, allow_null=True)
-    urgency = serializers.ChoiceField(choices=Urgency.choices, default=Urgency.ROUTINE)
-    diagnosis_code = serializers.CharField(max_length=20, required=False, allow_blank=True)
-    diagnosis_text = serializers.CharField(max_length=200)
-    reason = serializers.CharField(max_length=4000)
-    history_summary = serializers.CharField(max_length=8000, required=False, allow_blank=True)
-    care_plan = serializers.CharField(max_length=4000, required=False, allow_blank=True)
-    follow_ups = PlanItemSerializer(many=True, required=False)
-    draft = serializers.BooleanField(default=False)
-
-
-class ReferralVersionSerializer(serializers.Serializer):
     version = serializers.IntegerField(required=False, help_text="The version you last saw.")
-
-
-class AcceptSerializer(ReferralVersionSerializer):
-    slot = serializers.UUIDField(required=False, allow_null=True)
-    department = serializers.UUIDField(required=False, allow_null=True)
-
-
-class ReferralReasonSerializer(ReferralVersionSerializer):
     reason = serializers.CharField(max_length=2000, allow_blank=True)
-
-
-class OutcomeSerializer(serializers.Serializer):
-    outcome_summary = serializers.CharField(max_length=20000, allow_blank=True)
-
-
-class MilestoneInputSerializer(serializers.Serializer):
-    milestone = serializers.ChoiceField(choices=Milestone.choices)
-    at = serializers.DateTimeField(required=False)
-
-
-class FollowUpRecordSerializer(serializers.Serializer):
-    item = serializers.UUIDField()
-    result = serializers.CharField(max_length=4000, allow_blank=True)
-
-
-class SubmitSerializer(serializers.Serializer):
-    follow_ups = PlanItemSerializer(many=True, required=False)
 
 
 class ReferralFilter(django_filters.FilterSet):
@@ -268,12 +220,20 @@ class ReferralFilter(django_filters.FilterSet):
         )
 
 
-def _step_response(serializer_class, item, request):
-    return Response(serializer_class(item, context={"request": request}).data)
+def _step(name: str):
+    """The API action of one referral step, over the same input form as its page view."""
+    return api_step(
+        STEPS[name],
+        name=name,
+        respond=lambda viewset, referral, result: viewset._done(referral),
+        response_serializer=ReferralDetailSerializer,
+    )
 
 
 @extend_schema_view(
-    create=extend_schema(request=ReferralCreateSerializer, responses=ReferralDetailSerializer),
+    create=extend_schema(
+        request=serializer_for(CreateReferralForm), responses=ReferralDetailSerializer
+    ),
     list=extend_schema(
         parameters=[OpenApiParameter("status", str, description="a status, several, or open")]
     ),
@@ -284,6 +244,9 @@ class ReferralViewSet(
     mixins.RetrieveModelMixin,
     viewsets.GenericViewSet,
 ):
+    """Referrals: lists and details within the user's scope; create and every step go through
+    the input forms of ``referrals/inputs.py`` (the same the pages use)."""
+
     queryset = Referral.objects.select_related(*ITEM_RELATED)
     filterset_class = ReferralFilter
 
@@ -299,43 +262,7 @@ class ReferralViewSet(
         return ReferralDetailSerializer if self.action == "retrieve" else ReferralSerializer
 
     def create(self, request, *args, **kwargs):
-        incoming = ReferralCreateSerializer(data=request.data)
-        incoming.is_valid(raise_exception=True)
-        data = incoming.validated_data
-        user = request.user
-        patient = _visible(Patient.objects, user, data["patient"], "patient")
-        performer = _visible(
-            Institution.objects, user, data["performer_institution"], "performer_institution"
-        )
-        referral = actions.do_create_referral(
-            actor=user,
-            patient=patient,
-            direction=data["direction"],
-            performer_institution=performer,
-            performer_department=_visible(
-                Department.objects, user, data.get("performer_department"), "performer_department"
-            ),
-            requested_practitioner=_visible(
-                Practitioner.objects,
-                user,
-                data.get("requested_practitioner"),
-                "requested_practitioner",
-            ),
-            requester_institution=_visible(
-                Institution.objects,
-                user,
-                data.get("requester_institution"),
-                "requester_institution",
-            ),
-            urgency=data["urgency"],
-            diagnosis_code=data.get("diagnosis_code", ""),
-            diagnosis_text=data["diagnosis_text"],
-            reason=data["reason"],
-            history_summary=data.get("history_summary", ""),
-            care_plan=data.get("care_plan", ""),
-            follow_ups=[PlanItem(**item) for item in data.get("follow_ups", [])],
-            draft=data["draft"],
-        )
+        referral = run_api(CreateReferralForm, request)
         return Response(
             ReferralDetailSerializer(self._reload(referral)).data, status=status.HTTP_201_CREATED
         )
@@ -347,129 +274,19 @@ class ReferralViewSet(
             .get(pk=referral.pk)
         )
 
-    def _input(self, serializer_class):
-        incoming = serializer_class(data=self.request.data)
-        incoming.is_valid(raise_exception=True)
-        return incoming.validated_data
-
     def _done(self, referral):
         return Response(ReferralDetailSerializer(self._reload(referral)).data)
 
-    @extend_schema(request=ReferralVersionSerializer, responses=ReferralDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def receive(self, request, id=None):
-        referral = self.get_object()
-        data = self._input(ReferralVersionSerializer)
-        actions.do_receive_referral(
-            actor=request.user, referral=referral, expected_version=data.get("version")
-        )
-        return self._done(referral)
-
-    @extend_schema(request=AcceptSerializer, responses=ReferralDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def accept(self, request, id=None):
-        referral = self.get_object()
-        data = self._input(AcceptSerializer)
-        slot = None
-        if data.get("slot"):
-            slot = _visible(AppointmentSlot.objects, request.user, data["slot"], "slot")
-        department = None
-        if data.get("department"):
-            department = _visible(
-                Department.objects, request.user, data["department"], "department"
-            )
-        actions.do_accept_referral(
-            actor=request.user,
-            referral=referral,
-            slot=slot,
-            department=department,
-            expected_version=data.get("version"),
-        )
-        return self._done(referral)
-
-    @extend_schema(request=ReferralReasonSerializer, responses=ReferralDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def reject(self, request, id=None):
-        referral = self.get_object()
-        data = self._input(ReferralReasonSerializer)
-        actions.do_reject_referral(
-            actor=request.user,
-            referral=referral,
-            reason=data["reason"],
-            expected_version=data.get("version"),
-        )
-        return self._done(referral)
-
-    @extend_schema(request=ReferralReasonSerializer, responses=ReferralDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def cancel(self, request, id=None):
-        referral = self.get_object()
-        data = self._input(ReferralReasonSerializer)
-        actions.do_cancel_referral(
-            actor=request.user,
-            referral=referral,
-            reason=data["reason"],
-            expected_version=data.get("version"),
-        )
-        return self._done(referral)
-
-    @extend_schema(request=ReferralReasonSerializer, responses=ReferralDetailSerializer)
-    @action(detail=True, methods=["post"], url_path="no-show")
-    def no_show(self, request, id=None):
-        referral = self.get_object()
-        data = self._input(ReferralReasonSerializer)
-        actions.do_record_no_show(actor=request.user, referral=referral, reason=data["reason"])
-        return self._done(referral)
-
-    @extend_schema(request=None, responses=ReferralDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def arrive(self, request, id=None):
-        referral = self.get_object()
-        actions.do_record_arrival(actor=request.user, referral=referral)
-        return self._done(referral)
-
-    @extend_schema(request=OutcomeSerializer, responses=ReferralDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def complete(self, request, id=None):
-        referral = self.get_object()
-        data = self._input(OutcomeSerializer)
-        actions.do_complete_referral(
-            actor=request.user, referral=referral, outcome_summary=data["outcome_summary"]
-        )
-        return self._done(referral)
-
-    @extend_schema(request=MilestoneInputSerializer, responses=ReferralDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def milestone(self, request, id=None):
-        referral = self.get_object()
-        data = self._input(MilestoneInputSerializer)
-        actions.do_record_milestone(
-            actor=request.user, referral=referral, milestone=data["milestone"], at=data.get("at")
-        )
-        return self._done(referral)
-
-    @extend_schema(request=FollowUpRecordSerializer, responses=ReferralDetailSerializer)
-    @action(detail=True, methods=["post"], url_path="follow-up")
-    def follow_up(self, request, id=None):
-        referral = self.get_object()
-        data = self._input(FollowUpRecordSerializer)
-        item = referral.follow_ups.filter(external_id=data["item"]).first()
-        if item is None:
-            raise serializers.ValidationError({"item": [_("Not found.")]})
-        actions.do_record_follow_up(actor=request.user, item=item, result=data["result"])
-        return self._done(referral)
-
-    @extend_schema(request=SubmitSerializer, responses=ReferralDetailSerializer)
-    @action(detail=True, methods=["post"])
-    def submit(self, request, id=None):
-        referral = self.get_object()
-        data = self._input(SubmitSerializer)
-        actions.do_submit_referral(
-            actor=request.user,
-            referral=referral,
-            follow_ups=[PlanItem(**item) for item in data.get("follow_ups", [])],
-        )
-        return self._done(referral)
+    receive = _step("receive")
+    accept = _step("accept")
+    reject = _step("reject")
+    cancel = _step("cancel")
+    no_show = _step("no_show")
+    arrive = _step("arrive")
+    complete = _step("complete")
+    milestone = _step("milestone")
+    follow_up = _step("follow_up")
+    submit = _step("submit")
 
 
 class SlotSerializer(serializers.ModelSerializer):
@@ -640,6 +457,7 @@ class ConsultationViewSet(
     viewsets.GenericViewSet,
 ):
     queryset = Consultation.objects.select_related(*ITEM_RELATED).order_by("-created_at")
+    extra_query_params = ("status",)
 
     def get_serializer_class(self):
         return ConsultationDetailSerializer if self.action != "list" else ConsultationSerializer

@@ -12,6 +12,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import models
 from django.db.models import Case, Q, Value, When
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianxin.core.access import Access, ScopedQuerySet
@@ -84,6 +85,15 @@ REFERRAL_WORKFLOW = DEFAULT_WORKFLOW.derive(
             side=Side.PERFORMER,
             reason_required=True,
             label="reject",
+        ),
+        # A care plan's follow-up recorded by a delegate of the receiving site (the patient's
+        # family-doctor team in the village, see actions.follow_up_delegates) starts and closes
+        # the plan as the platform, on the receiving side's behalf.
+        Transition(
+            name="start", source=Status.ACCEPTED, target=Status.IN_PROGRESS, side=Side.SYSTEM
+        ),
+        Transition(
+            name="complete", source=Status.IN_PROGRESS, target=Status.COMPLETED, side=Side.SYSTEM
         ),
         Transition(
             name="no_show",
@@ -369,7 +379,8 @@ class AppointmentSlot(BaseModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.department} {self.starts_at:%Y-%m-%d %H:%M}"
+        # In the configured time zone: this text is the option a receiver picks on the accept form.
+        return f"{self.department} {timezone.localtime(self.starts_at):%Y-%m-%d %H:%M}"
 
     @property
     def is_free(self) -> bool:
@@ -433,7 +444,7 @@ class GreenChannelEvent(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_milestone_display()} {self.at:%H:%M}"
+        return f"{self.get_milestone_display()} {timezone.localtime(self.at):%H:%M}"
 
 
 CONSULTATION_WORKFLOW = DEFAULT_WORKFLOW.derive(

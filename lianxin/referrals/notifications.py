@@ -13,6 +13,7 @@ from typing import Any
 from django.db.models import Q
 from django.dispatch import receiver
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianxin.core.models import User
@@ -119,7 +120,10 @@ def on_escalation(sender, item, record, level, **kwargs) -> None:
         title=_("Overdue (level %(level)d): %(what)s for %(patient)s")
         % {"level": level, "what": _noun(item), "patient": item.patient.name},
         body=_("Waiting since %(since)s in state %(status)s.")
-        % {"since": item.status_changed_at.strftime("%Y-%m-%d %H:%M"), "status": item.status},
+        % {
+            "since": timezone.localtime(item.status_changed_at).strftime("%Y-%m-%d %H:%M"),
+            "status": item.get_status_display(),
+        },
         url=_url(item),
         urgent=True,
     )

@@ -9,7 +9,10 @@ urlpatterns = [
     path("new/", referrals.create, name="create"),
     path("new/receiver/", referrals.receiver_fields, name="receiver-fields"),
     path("<uuid:id>/", referrals.detail, name="detail"),
-    path("<uuid:id>/act/", referrals.act, name="act"),
+    *[
+        path(f"<uuid:id>/{name.replace('_', '-')}/", view, name=name)
+        for name, view in referrals.step_views.items()
+    ],
     path("<uuid:id>/print/", printing.print_form, name="print"),
     path(
         "<uuid:id>/attachments/<uuid:attachment_id>/",

@@ -24,6 +24,7 @@ from lianxin.referrals.actions.referrals import (
     do_record_no_show,
     do_reject_referral,
     do_submit_referral,
+    follow_up_delegates,
 )
 from lianxin.referrals.actions.slots import do_publish_slots, do_withdraw_slot
 
@@ -50,4 +51,5 @@ __all__ = [
     "do_sign_opinion",
     "do_submit_referral",
     "do_withdraw_slot",
+    "follow_up_delegates",
 ]

@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from lianxin.core import audit
 from lianxin.core.access import access_for
 from lianxin.core.errors import NotAllowed
+from lianxin.core.inputs import is_resolved
 from lianxin.core.permissions import Perm
 from lianxin.network.models import Department, Institution
 from lianxin.patients.models import CareRelationship, Patient
@@ -35,6 +36,9 @@ def requesting_institution(actor: Any, given: Institution | None) -> Institution
 
 
 def check_patient_visible(actor: Any, patient: Patient) -> None:
+    """The patient is in the actor's records (once: a row the scoped lookup resolved is)."""
+    if is_resolved(patient, actor):
+        return
     if not Patient.objects.visible_to(actor).filter(pk=patient.pk).exists():
         raise ValidationError({"patient": [_("No such patient in your records.")]})
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -51,6 +51,12 @@ from lianxin.referrals.rules import (
     normalise_icd10,
 )
 from lianxin.workforce.models import Practitioner
+
+# Who else may record a care-plan follow-up for the receiving site: functions ``(actor, referral)
+# -> bool`` that other apps append at start-up (primarycare: a member of the patient's contracted
+# family-doctor team, e.g. the village doctor, when the plan went to the team's township centre).
+# Referrals does not import them: the dependency points from those apps to this one.
+follow_up_delegates: list[Callable[[Any, Referral], bool]] = []
 
 
 @dataclass(frozen=True)
@@ -182,6 +188,18 @@ def do_create_referral(
     check_department(performer_department, performer_institution, "performer_department")
     check_department(requester_department, requester, "requester_department")
     check_practitioner(requested_practitioner, performer_institution, "requested_practitioner")
+    if (
+        requested_practitioner is not None
+        and performer_department is not None
+        and requested_practitioner.department_id not in {None, performer_department.pk}
+    ):
+        raise ValidationError(
+            {
+                "requested_practitioner": [
+                    _("This doctor works in another department than the one referred to.")
+                ]
+            }
+        )
     plan = _clean_plan(follow_ups, timezone.localdate(now))
     if direction == Direction.DOWN and not plan and not draft:
         raise ValidationError(
@@ -406,7 +424,12 @@ def do_record_milestone(
 
 
 def do_complete_referral(
-    *, actor: Any, referral: Referral, outcome_summary: str, propose_down: bool = True
+    *,
+    actor: Any,
+    referral: Referral,
+    outcome_summary: str,
+    propose_down: bool = True,
+    as_system: bool = False,
 ) -> Referral:
     """Close the loop: the outcome (e.g. the discharge summary) goes back to the referrer.
 
@@ -427,6 +450,7 @@ def do_complete_referral(
             business_status="outcome sent back",
             changes={"outcome_summary": outcome_summary, "outcome_at": now},
             now=now,
+            as_system=as_system,
         )
         close_care(referral, ends_at=now + REFERRAL_ACCESS_AFTER)
         if (
@@ -511,14 +535,23 @@ def do_record_follow_up(
     done_at = done_at or timezone.now()
     if done_at > timezone.now() + datetime.timedelta(minutes=5):
         raise ValidationError({"done_at": [_("A follow-up cannot be recorded in the future.")]})
+    delegated = False
     if not access_for(actor).has_perm(Perm.PERFORM_SERVICE, referral.performer_institution_id):
-        raise NotAllowed(_("Only the receiving site records follow-ups."))
+        delegated = any(delegate(actor, referral) for delegate in follow_up_delegates)
+        if not delegated:
+            raise NotAllowed(_("Only the receiving site records follow-ups."))
     with transaction.atomic():
         locked = FollowUpItem.objects.select_for_update().get(pk=item.pk)
         if locked.done_at is not None:
             raise Conflict(_("This follow-up was already recorded."))
         if referral.status == Status.ACCEPTED:
-            transition(referral, "start", actor=actor, business_status="plan under way")
+            transition(
+                referral,
+                "start",
+                actor=actor,
+                business_status="plan under way",
+                as_system=delegated,
+            )
         elif referral.status != Status.IN_PROGRESS:
             raise ActionError(
                 _("Follow-ups are recorded once the referral is accepted (it is %(s)s).")
@@ -543,6 +576,7 @@ def do_record_follow_up(
                 referral=referral,
                 outcome_summary=_("Care plan completed.") + "\n" + "\n".join(lines),
                 propose_down=False,
+                as_system=delegated,
             )
     item.refresh_from_db()
     return item

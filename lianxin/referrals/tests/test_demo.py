@@ -6,11 +6,9 @@ import datetime
 import itertools
 
 import pytest
-from django.db import transaction
 
 from lianxin.core.access import access_for
 from lianxin.core.workflow import CLOSED_STATUSES, OPEN_STATUSES, Status
-from lianxin.demo.build import build_county
 from lianxin.demo.context import DemoOptions
 from lianxin.patients.models import CareRelationship, Patient
 from lianxin.referrals.demo import anchor_time
@@ -24,6 +22,7 @@ from lianxin.referrals.models import (
     ReferralTransition,
 )
 from lianxin.referrals.queries import worklist
+from lianxin.testing.demo import module_county
 
 pytestmark = pytest.mark.django_db
 
@@ -52,9 +51,7 @@ CONSULTATION_STATUSES = {
 }
 
 
-@pytest.fixture
-def county():
-    return build_county(SMALL)
+county = module_county(SMALL)
 
 
 @pytest.fixture
@@ -214,22 +211,3 @@ def test_slots_are_published_for_the_coming_two_weeks_and_some_are_booked(county
     for slot in booked:
         assert slot.referral.performer_department_id == slot.department_id
         assert slot.booked_at < slot.starts_at
-
-
-def test_the_same_seed_builds_the_same_referrals():
-    def rows():
-        return list(
-            Referral.objects.order_by("created_at", "external_id").values_list(
-                "external_id", "status", "created_at", "diagnosis_code", "due_at"
-            )
-        )
-
-    class Rollback(Exception):
-        pass
-
-    with pytest.raises(Rollback), transaction.atomic():
-        build_county(SMALL)
-        first = rows()
-        raise Rollback
-    build_county(SMALL)
-    assert rows() == first

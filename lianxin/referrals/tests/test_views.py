@@ -100,14 +100,17 @@ def test_accepting_with_a_slot_and_closing_the_loop_through_the_page(
     )[0]
     referral = _new(personas, cardiology)
     client = personas.client("specialist")
-    act = reverse("referrals:act", kwargs={"id": referral.external_id})
+
+    def act(step):
+        return reverse(f"referrals:{step}", kwargs={"id": referral.external_id})
+
     detail = client.get(reverse("referrals:detail", kwargs={"id": referral.external_id}))
     assert str(slot.external_id) in detail.content.decode()
-    client.post(act, {"action": "accept", "slot": slot.external_id, "version": referral.version})
+    client.post(act("accept"), {"slot": slot.external_id, "version": referral.version})
     referral.refresh_from_db()
     assert referral.status == Status.ACCEPTED and referral.slot == slot
-    client.post(act, {"action": "arrive"})
-    client.post(act, {"action": "complete", "outcome_summary": "PCI 术后好转出院"})
+    client.post(act("arrive"), {})
+    client.post(act("complete"), {"outcome_summary": "PCI 术后好转出院"})
     referral.refresh_from_db()
     assert referral.status == Status.COMPLETED
     # The referring doctor opens it: the outcome is marked as seen.
@@ -119,8 +122,11 @@ def test_accepting_with_a_slot_and_closing_the_loop_through_the_page(
 def test_a_stale_version_is_reported_not_applied(personas, cardiology):
     referral = _new(personas, cardiology)
     client = personas.client("specialist")
-    act = reverse("referrals:act", kwargs={"id": referral.external_id})
-    response = client.post(act, {"action": "accept", "version": referral.version + 5}, follow=True)
+
+    def act(step):
+        return reverse(f"referrals:{step}", kwargs={"id": referral.external_id})
+
+    response = client.post(act("accept"), {"version": referral.version + 5}, follow=True)
     assert "changed" in response.content.decode() or "重" in response.content.decode()
     referral.refresh_from_db()
     assert referral.status == Status.REQUESTED
@@ -129,16 +135,23 @@ def test_a_stale_version_is_reported_not_applied(personas, cardiology):
 def test_a_rejection_without_reason_changes_nothing(personas, cardiology):
     referral = _new(personas, cardiology)
     client = personas.client("specialist")
-    act = reverse("referrals:act", kwargs={"id": referral.external_id})
-    client.post(act, {"action": "reject", "reason": ""})
+
+    def act(step):
+        return reverse(f"referrals:{step}", kwargs={"id": referral.external_id})
+
+    client.post(act("reject"), {"reason": ""})
     referral.refresh_from_db()
     assert referral.status == Status.REQUESTED
 
 
 def test_an_unknown_step_is_a_404(personas, cardiology):
     referral = _new(personas, cardiology)
-    act = reverse("referrals:act", kwargs={"id": referral.external_id})
-    assert personas.client("specialist").post(act, {"action": "explode"}).status_code == 404
+
+    def act(step):
+        return reverse(f"referrals:{step}", kwargs={"id": referral.external_id})
+
+    detail = reverse("referrals:detail", kwargs={"id": referral.external_id})
+    assert personas.client("specialist").post(f"{detail}explode/", {}).status_code == 404
 
 
 @pytest.mark.parametrize("who", ["outsider", "commission"])
@@ -149,8 +162,11 @@ def test_other_communities_and_the_commission_get_404(personas, cardiology, who)
         client.get(reverse("referrals:detail", kwargs={"id": referral.external_id})).status_code
         == 404
     )
-    act = reverse("referrals:act", kwargs={"id": referral.external_id})
-    assert client.post(act, {"action": "receive"}).status_code == 404
+
+    def act(step):
+        return reverse(f"referrals:{step}", kwargs={"id": referral.external_id})
+
+    assert client.post(act("receive"), {}).status_code == 404
 
 
 def test_the_commission_has_no_worklist(personas):
@@ -223,17 +239,17 @@ def test_choosing_the_receiving_institution_loads_only_its_departments(personas,
         {"performer_institution": personas.county_a.external_id},
         HTTP_HX_REQUEST="true",
     )
-    choices = list(response.context["form"].fields["performer_department"].queryset)
+    choices = list(response.context["form"].offered["performer_department"])
     assert choices == [cardiology]
     nothing = personas.client("doctor").get(
         reverse("referrals:receiver-fields"), {"performer_institution": "junk"}
     )
-    assert list(nothing.context["form"].fields["performer_department"].queryset) == []
+    assert list(nothing.context["form"].offered["performer_department"]) == []
     other = personas.client("doctor").get(
         reverse("referrals:receiver-fields"),
         {"performer_institution": personas.county_b.external_id},
     )
-    assert list(other.context["form"].fields["performer_department"].queryset) == []
+    assert list(other.context["form"].offered["performer_department"]) == []
 
 
 def test_the_sent_box_narrows_to_what_i_sent(personas, cardiology):

@@ -7,15 +7,13 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from lianxin.core.access import access_for
 from lianxin.core.errors import ActionError
 from lianxin.core.permissions import Perm
-from lianxin.network.models import Department, Institution
-from lianxin.referrals.rules import TIER_LEVEL
+from lianxin.referrals import inputs
 
 
 def require_workflow_role(request: HttpRequest) -> None:
@@ -29,30 +27,15 @@ def require_workflow_role(request: HttpRequest) -> None:
 
 
 def requesting_institutions(request: HttpRequest):
-    ids = access_for(request.user).institutions_with(Perm.REQUEST_SERVICE)
-    return Institution.objects.filter(pk__in=ids).order_by("name")
+    return inputs.requesting_institutions(request.user)
 
 
 def care_institutions(request: HttpRequest):
     """Institutions of the user's network that take part in referrals, higher levels first."""
-    level = Case(
-        *[When(tier=tier, then=Value(n)) for tier, n in TIER_LEVEL.items()],
-        output_field=IntegerField(),
-    )
-    return (
-        Institution.objects.visible_to(request.user)
-        .filter(tier__in=TIER_LEVEL, is_active=True)
-        .annotate(level=level)
-        .order_by("-level", "division_code", "name")
-    )
+    return inputs.care_institutions(request.user)
 
 
-def departments_of(institutions) -> Any:
-    return (
-        Department.objects.filter(institution__in=institutions, is_active=True)
-        .select_related("institution")
-        .order_by("institution__name", "name")
-    )
+departments_of = inputs.departments_of
 
 
 def run_action(request: HttpRequest, form, action: Callable[[], Any], success: str) -> bool:

@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianxin.core.access import access_for, get_for_user
+from lianxin.core.adapters import errors_to_messages as _form_errors
 from lianxin.core.permissions import Perm
 from lianxin.core.workflow import OPEN_STATUSES, allowed_transitions
-from lianxin.patients.actions import record_patient_read
+from lianxin.patients.actions import record_patient_read, record_patients_listed
 from lianxin.patients.models import Patient
 from lianxin.referrals import actions
 from lianxin.referrals.actions.consultations import Invitee
@@ -35,7 +36,6 @@ from lianxin.referrals.views.common import (
     require_workflow_role,
     run_action,
 )
-from lianxin.referrals.views.referrals import _form_errors
 from lianxin.workforce.models import Practitioner
 
 PAGE_SIZE = 25
@@ -58,6 +58,10 @@ def consultation_list(request: HttpRequest, box: str = "incoming") -> HttpRespon
         "patient", "requester_institution", "performer_institution", "performer_department"
     ).order_by("scheduled_at", "-created_at")
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The rows name patients: audited as reads of those patients.
+    record_patients_listed(
+        actor=request.user, patients=[row.patient for row in page], channel="consultations"
+    )
     return render(
         request,
         "referrals/consultation_list.html",

@@ -1,45 +1,42 @@
-"""Referral pages: the two worklists, the new-referral form, the referral page and its steps."""
+"""Referral pages: the two worklists, the new-referral form, the referral page and its steps.
+
+Each step is its own small view (``step_views``), made from its input in ``referrals/inputs.py``;
+the API's step actions are made from the same inputs.
+"""
 
 from __future__ import annotations
 
-import uuid
-
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
-from lianxin.core.access import access_for, get_for_user
+from lianxin.core.access import access_for
+from lianxin.core.adapters import page_step, submit
+from lianxin.core.inputs import resolve
 from lianxin.core.permissions import Perm
 from lianxin.core.workflow import OPEN_STATUSES, Status, allowed_transitions
-from lianxin.network.models import Department
-from lianxin.patients.actions import record_patient_read
+from lianxin.patients.actions import record_patient_read, record_patients_listed
 from lianxin.patients.models import Patient
 from lianxin.referrals import actions
-from lianxin.referrals.forms import (
-    AcceptForm,
-    FollowUpResultForm,
-    MilestoneForm,
-    OutcomeForm,
-    ReasonForm,
-    ReferralForm,
-    SubmitDraftForm,
+from lianxin.referrals.inputs import (
+    STEPS,
+    AcceptReferralForm,
+    CompleteReferralForm,
+    CreateReferralForm,
+    MilestoneReferralForm,
+    RejectReferralForm,
+    SubmitReferralForm,
 )
-from lianxin.referrals.models import AppointmentSlot, FollowUpItem, Referral
+from lianxin.referrals.models import AppointmentSlot, Referral
 from lianxin.referrals.queries import overdue_follow_ups, worklist
 from lianxin.referrals.rules import Direction, Milestone, Urgency
-from lianxin.referrals.views.common import (
-    care_institutions,
-    departments_of,
-    requesting_institutions,
-    require_workflow_role,
-    run_action,
-)
-from lianxin.workforce.models import Practitioner
+from lianxin.referrals.views.common import require_workflow_role
 
 PAGE_SIZE = 25
 
@@ -63,6 +60,10 @@ def worklist_view(request: HttpRequest, box: str = "incoming") -> HttpResponse:
         q=params.get("q", "").strip()[:40],
     )
     page = Paginator(items, PAGE_SIZE).get_page(params.get("page"))
+    # The rows name patients: audited as reads of those patients.
+    record_patients_listed(
+        actor=request.user, patients=[row.patient for row in page], channel="referrals"
+    )
     context = {
         "box": box,
         "page": page,
@@ -78,84 +79,38 @@ def worklist_view(request: HttpRequest, box: str = "incoming") -> HttpResponse:
     return render(request, template, context)
 
 
-def _form(request: HttpRequest, data=None, files=None, initial=None) -> ReferralForm:
-    """The referral form; departments and doctors are those of the chosen receiving institution
-    (loaded with htmx when the institution changes)."""
-    institutions = care_institutions(request)
-    chosen = (data or {}).get("performer_institution") or (initial or {}).get(
-        "performer_institution"
-    )
-    receiving = institutions.filter(external_id=chosen) if _is_uuid(chosen) else institutions.none()
-    return ReferralForm(
-        data,
-        files,
-        initial=initial,
-        requesters=requesting_institutions(request),
-        institutions=institutions,
-        departments=departments_of(receiving),
-        practitioners=Practitioner.objects.filter(institution__in=receiving, is_active=True)
-        .select_related("department")
-        .order_by("department__name", "name"),
-    )
-
-
-def _is_uuid(value) -> bool:
-    try:
-        uuid.UUID(str(value))
-    except (TypeError, ValueError):
-        return False
-    return True
-
-
 @login_required
 def receiver_fields(request: HttpRequest) -> HttpResponse:
     """The department and doctor choices of one receiving institution (an htmx fragment)."""
     require_workflow_role(request)
-    form = _form(
-        request, initial={"performer_institution": request.GET.get("performer_institution")}
+    form = CreateReferralForm(
+        user=request.user,
+        initial={"performer_institution": request.GET.get("performer_institution")},
     )
     return render(request, "referrals/_receiver_fields.html", {"form": form})
 
 
 @login_required
 def create(request: HttpRequest) -> HttpResponse:
+    """The new-referral page: the patient from the URL, the rest from ``CreateReferralForm``."""
     if not access_for(request.user).has_perm(Perm.REQUEST_SERVICE):
         raise PermissionDenied(_("Your role does not send referrals."))
-    patient = get_for_user(Patient, request.user, request.GET.get("patient") or "-")
-    initial = {"direction": request.GET.get("direction", Direction.UP)}
-    form = _form(request, request.POST or None, request.FILES or None, initial=initial)
-    if request.method == "POST" and form.is_valid():
-        data = form.cleaned_data
-        created: list[Referral] = []
-
-        def act():
-            created.append(
-                actions.do_create_referral(
-                    actor=request.user,
-                    patient=patient,
-                    direction=data["direction"],
-                    requester_institution=data["requester_institution"],
-                    performer_institution=data["performer_institution"],
-                    performer_department=data["performer_department"],
-                    requested_practitioner=data["requested_practitioner"],
-                    urgency=data["urgency"],
-                    diagnosis_code=data["diagnosis_code"],
-                    diagnosis_text=data["diagnosis_text"],
-                    reason=data["reason"],
-                    history_summary=data["history_summary"],
-                    care_plan=data["care_plan"],
-                    follow_ups=form.plan(),
-                    attachments=data["attachments"],
-                )
-            )
-
-        if run_action(request, form, act, _("Referral sent.")):
-            return redirect("referrals:detail", id=created[0].external_id)
+    patient = resolve(Patient, request.user, request.GET.get("patient") or "-")
+    form = CreateReferralForm(
+        request.POST or None,
+        request.FILES or None,
+        user=request.user,
+        target=patient,
+        initial={"direction": request.GET.get("direction", Direction.UP)},
+    )
+    if request.method == "POST" and submit(form):
+        messages.success(request, str(form.success))
+        return redirect("referrals:detail", id=form.result.external_id)
     return render(request, "referrals/create.html", {"form": form, "patient": patient})
 
 
 def _load(request: HttpRequest, id) -> Referral:
-    return get_for_user(
+    return resolve(
         Referral.objects.select_related(
             "patient",
             "requester_institution",
@@ -182,18 +137,26 @@ def detail(request: HttpRequest, id) -> HttpResponse:
     if is_requester and referral.status == Status.COMPLETED:
         actions.do_mark_outcome_seen(actor=request.user, referral=referral)
     names = {t.name for t in allowed_transitions(referral, request.user)}
-    slots = (
-        AppointmentSlot.objects.free()
-        .filter(institution=referral.performer_institution, starts_at__gt=timezone.now())
-        .select_related("department", "practitioner")
-        .order_by("starts_at")
-    )
-    if referral.performer_department_id:
-        slots = slots.filter(department=referral.performer_department_id)
     context = {
         "referral": referral,
         "patient": referral.patient,
-        "transitions": referral.transitions.select_related("actor", "acting_institution"),
+        "transitions": referral.transitions.select_related(
+            "actor__practitioner", "acting_institution"
+        ),
+        "age": referral.patient.age_on() if referral.patient.birth_date else None,
+        # Other open referrals of this patient to the same place: perhaps sent twice.
+        "same_place": Referral.objects.visible_to(request.user)
+        .filter(
+            patient=referral.patient,
+            performer_institution=referral.performer_institution_id,
+            status__in=OPEN_STATUSES,
+        )
+        .exclude(pk=referral.pk)
+        .order_by("-created_at")[:5],
+        # The draft down-referral that sending the outcome back proposed.
+        "proposed_down": Referral.objects.visible_to(request.user)
+        .filter(follows=referral, status=Status.DRAFT)
+        .first(),
         "follow_ups": referral.follow_ups.select_related("done_by"),
         "attachments": referral.attachments.all(),
         "milestones": referral.milestones.select_related("recorded_by"),
@@ -202,155 +165,25 @@ def detail(request: HttpRequest, id) -> HttpResponse:
         "can": names,
         "is_requester": is_requester,
         "is_performer": is_performer,
-        "accept_form": AcceptForm(
-            initial={"version": referral.version},
-            slots=slots[:50],
-            departments=Department.objects.filter(
-                institution=referral.performer_institution, is_active=True
-            ),
-        ),
-        "reason_form": ReasonForm(),
-        "outcome_form": OutcomeForm(),
-        "milestone_form": MilestoneForm(),
-        "plan_form": SubmitDraftForm(),
+        "accept_form": AcceptReferralForm(user=request.user, target=referral),
+        "reason_form": RejectReferralForm(user=request.user, target=referral),
+        "outcome_form": CompleteReferralForm(user=request.user, target=referral),
+        "milestone_form": MilestoneReferralForm(user=request.user, target=referral),
+        "plan_form": SubmitReferralForm(user=request.user, target=referral),
         "now": timezone.now(),
         "open_statuses": OPEN_STATUSES,
     }
     return render(request, "referrals/detail.html", context)
 
 
-@login_required
-@require_POST
-def act(request: HttpRequest, id) -> HttpResponse:
-    """One button on the referral page: the ``action`` field names the step."""
-    referral = _load(request, id)
-    step = request.POST.get("action", "")
-    user = request.user
-    version = request.POST.get("version")
-    expected = int(version) if version and version.isdigit() else None
-    if step == "accept":
-        form = AcceptForm(
-            request.POST,
-            slots=AppointmentSlot.objects.filter(institution=referral.performer_institution),
-            departments=Department.objects.filter(institution=referral.performer_institution),
-        )
-        if form.is_valid():
-            run_action(
-                request,
-                None,
-                lambda: actions.do_accept_referral(
-                    actor=user,
-                    referral=referral,
-                    slot=form.cleaned_data["slot"],
-                    department=form.cleaned_data["department"],
-                    expected_version=expected,
-                ),
-                _("Referral accepted."),
-            )
-        else:
-            _form_errors(request, form)
-    elif step in {"reject", "cancel", "no_show"}:
-        form = ReasonForm(request.POST)
-        if not form.is_valid():
-            _form_errors(request, form)
-        else:
-            reason = form.cleaned_data["reason"]
-            do = {
-                "reject": actions.do_reject_referral,
-                "cancel": actions.do_cancel_referral,
-                "no_show": actions.do_record_no_show,
-            }[step]
-            run_action(
-                request,
-                None,
-                lambda: do(actor=user, referral=referral, reason=reason),
-                _("Recorded."),
-            )
-    elif step == "receive":
-        run_action(
-            request,
-            None,
-            lambda: actions.do_receive_referral(actor=user, referral=referral),
-            _("Marked as received."),
-        )
-    elif step == "arrive":
-        run_action(
-            request,
-            None,
-            lambda: actions.do_record_arrival(actor=user, referral=referral),
-            _("Arrival recorded."),
-        )
-    elif step == "complete":
-        form = OutcomeForm(request.POST)
-        if not form.is_valid():
-            _form_errors(request, form)
-        else:
-            run_action(
-                request,
-                None,
-                lambda: actions.do_complete_referral(
-                    actor=user,
-                    referral=referral,
-                    outcome_summary=form.cleaned_data["outcome_summary"],
-                ),
-                _("Outcome sent back to the referring doctor."),
-            )
-    elif step == "milestone":
-        form = MilestoneForm(request.POST)
-        if not form.is_valid():
-            _form_errors(request, form)
-        else:
-            run_action(
-                request,
-                None,
-                lambda: actions.do_record_milestone(
-                    actor=user,
-                    referral=referral,
-                    milestone=form.cleaned_data["milestone"],
-                    at=form.cleaned_data["at"],
-                ),
-                _("Milestone recorded."),
-            )
-    elif step == "follow_up":
-        form = FollowUpResultForm(request.POST)
-        if not form.is_valid():
-            _form_errors(request, form)
-        else:
-            item = get_object_or_404(
-                FollowUpItem, referral=referral, external_id=form.cleaned_data["item"]
-            )
-            run_action(
-                request,
-                None,
-                lambda: actions.do_record_follow_up(
-                    actor=user, item=item, result=form.cleaned_data["result"]
-                ),
-                _("Follow-up recorded."),
-            )
-    elif step == "submit":
-        form = SubmitDraftForm(request.POST)
-        if not form.is_valid():
-            _form_errors(request, form)
-        else:
-            run_action(
-                request,
-                None,
-                lambda: actions.do_submit_referral(
-                    actor=user, referral=referral, follow_ups=form.plan()
-                ),
-                _("Referral sent."),
-            )
-    else:
-        raise Http404("no such step")
-    return redirect("referrals:detail", id=referral.external_id)
+def _detail_url(referral: Referral) -> str:
+    return reverse("referrals:detail", kwargs={"id": referral.external_id})
 
 
-def _form_errors(request: HttpRequest, form) -> None:
-    from django.contrib import messages
-
-    for field, errors in form.errors.items():
-        label = form.fields[field].label if field in form.fields else ""
-        messages.error(request, f"{label}: {' '.join(errors)}" if label else " ".join(errors))
+#: one small POST view per workflow step (``referrals:accept`` …), each over its input form
+step_views = {
+    name: page_step(form_class, load=_load, done=_detail_url) for name, form_class in STEPS.items()
+}
 
 
 @login_required
