@@ -6,6 +6,8 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from lianxin.core.access import Access, ScopedQuerySet
@@ -454,7 +456,8 @@ class EquipmentStatusChange(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.equipment_id}: {self.status} @ {self.changed_at:%Y-%m-%d %H:%M}"
+        changed = timezone.localtime(self.changed_at)
+        return f"{self.equipment_id}: {self.status} @ {changed:%Y-%m-%d %H:%M}"
 
     def save(self, *args, **kwargs):
         if self.pk is not None:
@@ -463,3 +466,59 @@ class EquipmentStatusChange(models.Model):
 
     def delete(self, *args, **kwargs):
         raise RuntimeError("equipment status history is append-only")
+
+
+class AERole(models.TextChoices):
+    MODALITY = "modality", _("Modality (sends images, asks for the worklist)")
+    WORKSTATION = "workstation", _("Reading workstation (queries and retrieves)")
+    ARCHIVE = "archive", _("Archive")
+
+
+class ApplicationEntity(BaseModel):
+    """A DICOM application entity of an institution: a modality, a reading workstation or an
+    archive, known by its AE title. Lianxin's DICOM service accepts associations only from the
+    AE titles registered here (and active); the institution of the AE decides what it may see,
+    as a member of that institution would. Host and port are where Lianxin sends C-MOVE results.
+    Written only through ``network.ae`` actions, each with its audit row."""
+
+    institution = models.ForeignKey(
+        Institution,
+        verbose_name=_("institution"),
+        on_delete=models.CASCADE,
+        related_name="application_entities",
+    )
+    equipment = models.ForeignKey(
+        Equipment,
+        verbose_name=_("equipment"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="application_entities",
+    )
+    ae_title = models.CharField(
+        _("AE title"), max_length=16, unique=True, help_text=_("Up to 16 letters, digits, _ or -.")
+    )
+    role = models.CharField(_("role"), max_length=12, choices=AERole.choices)
+    modality = models.CharField(
+        _("modality"), max_length=8, blank=True, help_text=_("DICOM modality code: CT, MR, DX, US…")
+    )
+    station_name = models.CharField(_("station name"), max_length=16, blank=True)
+    host = models.CharField(_("host"), max_length=100, blank=True)
+    port = models.PositiveIntegerField(_("port"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    objects = RegistryQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("DICOM application entity")
+        verbose_name_plural = _("DICOM application entities")
+        ordering = ["institution_id", "ae_title"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(port__isnull=True) | Q(port__gte=1, port__lte=65535),
+                name="ae_port_in_range",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.ae_title

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -13,8 +14,9 @@ from django.utils.translation import gettext as _
 
 from lianxin.core import audit
 from lianxin.core.access import access_for
-from lianxin.core.errors import NotAllowed
+from lianxin.core.errors import NotAllowed, Throttled
 from lianxin.core.idnumber import IdNumber, parse_id_number, validate_against_record
+from lianxin.core.models import AuditEvent
 from lianxin.core.permissions import Perm
 from lianxin.network.models import Institution
 from lianxin.patients.models import (
@@ -25,7 +27,13 @@ from lianxin.patients.models import (
     Sex,
 )
 from lianxin.patients.pinyin import name_initials
-from lianxin.patients.rules import BREAK_GLASS_DURATION, MRN_DIGITS, normalise_phone
+from lianxin.patients.rules import (
+    BREAK_GLASS_DURATION,
+    ID_LOOKUP_LIMIT,
+    ID_LOOKUP_WINDOW,
+    MRN_DIGITS,
+    normalise_phone,
+)
 
 NAME_MAX = Patient._meta.get_field("name").max_length
 ADDRESS_MAX = Patient._meta.get_field("address").max_length
@@ -131,8 +139,41 @@ def _next_mrn(institution: Institution) -> str:
     return f"{prefix}{number:0{MRN_DIGITS}d}"
 
 
-def _mask_name(name: str) -> str:
-    return name[:1] + "*" * max(len(name) - 1, 1)
+ID_LOOKUP_ACTION = "patient.id_lookup"
+
+
+def id_lookups_in_window(actor: Any) -> int:
+    """How many registrations by this user found an already-registered ID number lately."""
+    if not getattr(actor, "is_authenticated", False):
+        return 0
+    since = timezone.now() - ID_LOOKUP_WINDOW
+    return AuditEvent.objects.filter(action=ID_LOOKUP_ACTION, actor=actor, at__gte=since).count()
+
+
+def _record_id_lookup(
+    *, actor: Any, institution: Institution, id_number: str, name: str, throttle: bool
+) -> Patient | None:
+    """Find the patient holding this ID number; when there is one, audit the look-up in its own
+    transaction (it stays recorded even if the registration then fails) and enforce the quota."""
+    if throttle and id_lookups_in_window(actor) >= ID_LOOKUP_LIMIT:
+        raise Throttled(
+            _(
+                "You have looked up %(n)d registered ID numbers in the last hour; try again "
+                "later or ask an administrator."
+            )
+            % {"n": ID_LOOKUP_LIMIT}
+        )
+    patient = Patient.objects.filter(id_number=id_number).first()
+    if patient is not None:
+        with transaction.atomic():
+            audit.record(
+                ID_LOOKUP_ACTION,
+                actor=actor,
+                target=patient,
+                institution=institution,
+                after={"id_number": id_number, "name_matched": patient.name == name},
+            )
+    return patient
 
 
 def _add_identifier(
@@ -189,11 +230,13 @@ def do_register_patient(
     phone: str = "",
     address: str = "",
     mrn: str | None = None,
+    throttle: bool = True,
 ) -> tuple[Patient, bool]:
     """Register a person at an institution; a known ID number finds the existing patient.
 
     Returns ``(patient, created)``. The institution's own record number (MRN) is added to the
-    patient either way; one is generated when none is given.
+    patient either way; one is generated when none is given. Finding an existing patient by ID
+    number is audited and counted per user (``throttle=False`` for bulk imports).
     """
     if not access_for(actor).has_perm(Perm.REGISTER_PATIENT, institution):
         raise NotAllowed(_("You may not register patients at %(inst)s.") % {"inst": institution})
@@ -215,11 +258,21 @@ def do_register_patient(
     if errors:
         raise ValidationError(errors)
 
+    if clean["id_number"]:
+        _record_id_lookup(
+            actor=actor,
+            institution=institution,
+            id_number=clean["id_number"],
+            name=clean["name"],
+            throttle=throttle,
+        )
     with transaction.atomic():
         patient = None
         created = False
         if clean["id_number"]:
             patient = Patient.objects.filter(id_number=clean["id_number"]).first()
+            if patient is not None and patient.merged_into_id is not None:
+                patient = patient.survivor()  # a merged record points at the one to use
         if patient is None:
             patient = Patient(name_initials=name_initials(clean["name"]), **clean)
             try:
@@ -233,13 +286,14 @@ def do_register_patient(
                 if patient is None:
                     raise
         if not created and patient.name != clean["name"]:
+            # Never the registered name, not even masked: that would tell any desk who holds a
+            # number it types in.
             raise ValidationError(
                 {
                     "name": _(
-                        "This ID number is registered to a patient named %(name)s; check the "
-                        "name and the number."
+                        "This ID number is registered under a different name; check the name "
+                        "and the number."
                     )
-                    % {"name": _mask_name(patient.name)}
                 }
             )
         identifier = _add_identifier(patient, institution, mrn)
@@ -363,6 +417,26 @@ def record_patient_read(*, actor: Any, patient: Patient, channel: str) -> None:
             target=patient,
             institution=_reading_institution(actor, patient),
             after={"channel": channel},
+        )
+
+
+def record_patients_listed(
+    *, actor: Any, patients: Iterable[Patient], channel: str, search: str = ""
+) -> None:
+    """Write one read-audit row for a list or search page: which patients were shown to whom.
+
+    ``patients`` may repeat (a worklist shows one patient's items twice); ``search`` says what
+    kind of text was searched for (``id_number``, ``phone`` …), never the text itself: it may be
+    an ID number."""
+    shown = list(dict.fromkeys(str(patient.external_id) for patient in patients))
+    if not shown:
+        return
+    with transaction.atomic():
+        audit.record(
+            "patient.list",
+            actor=actor,
+            target_type=Patient._meta.label_lower,
+            after={"channel": channel, "search": search, "patients": shown},
         )
 
 

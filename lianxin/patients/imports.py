@@ -17,7 +17,10 @@ from lianxin.core.idnumber import parse_id_number
 from lianxin.core.imports import Column, FileError, Importer, Status, call_action
 from lianxin.core.permissions import Perm
 from lianxin.patients.actions import do_register_patient
+from lianxin.patients.matching import offers_for_registration
 from lianxin.patients.models import IdentifierKind, Patient, PatientIdentifier, Sex
+
+CONFIRM_WORDS = {"是", "y", "yes", "1", "true", "确认"}
 
 # How people write sex in a spreadsheet; GB/T 2261.1 codes (1, 2) are accepted as they are.
 SEX_WORDS = {
@@ -88,6 +91,11 @@ class ResidentImporter(Importer):
             ("病历号", "病案号", "门诊号", "就诊卡号", "medical record number"),
             kind="identifier",
         ),
+        Column(
+            "confirm_new",
+            gettext_lazy("Register as new"),
+            ("确认新建", "新建", "confirm new"),
+        ),
     )
 
     def check_allowed(self) -> None:
@@ -135,6 +143,10 @@ class ResidentImporter(Importer):
                     institution=self.institution,
                     kind=IdentifierKind.MRN,
                 ).exists()
+        if not errors:
+            skipped = self._possible_duplicates(values, sex)
+            if skipped:
+                return Status.SKIPPED, skipped
         _patient, created = call_action(
             errors,
             do_register_patient,
@@ -147,9 +159,42 @@ class ResidentImporter(Importer):
             phone=values.get("phone") or "",
             address=values.get("address") or "",
             mrn=values.get("mrn") or None,
+            throttle=False,
         )
         if created:
             return Status.CREATED, []
         if already_here:
             return Status.SKIPPED, [_("Already registered at this institution.")]
         return Status.EXISTING, [_("Known patient; this institution's record number was added.")]
+
+    def _possible_duplicates(self, values: Mapping[str, Any], sex: str) -> list[str]:
+        """Possible matches of a row that would create a patient: the row waits (skipped, with
+        the matches) unless its 确认新建 column says 是."""
+        if (values.get("confirm_new") or "").strip().lower() in CONFIRM_WORDS:
+            return []
+        try:
+            offers = offers_for_registration(
+                self.actor,
+                name=values.get("name") or "",
+                sex=sex,
+                birth_date=values.get("birth_date"),
+                id_number=values.get("id_number") or None,
+                phone=values.get("phone") or "",
+                address=values.get("address") or "",
+                mrn=values.get("mrn") or None,
+            )
+        except (ValidationError, ValueError, TypeError):
+            return []
+        messages = []
+        for offer in offers[:3]:
+            patient = offer.candidate.patient
+            who = patient.name if offer.visible else patient.name[:1] + "*"
+            places = "、".join(offer.institutions) or "—"
+            messages.append(
+                _(
+                    "Possibly the same person as %(who)s (%(places)s, match weight %(w).1f): "
+                    "check, or write 是 in the column 确认新建 to register as new."
+                )
+                % {"who": who, "places": places, "w": offer.candidate.weight}
+            )
+        return messages

@@ -28,11 +28,33 @@ def normalise_id_number(text: str) -> str:
         return text.strip().upper()
 
 
+def search_kind(q: str) -> str:
+    """What kind of search the text is (for the audit log, which never keeps the text)."""
+    text = " ".join((q or "").split())
+    compact = text.replace(" ", "")
+    if not text:
+        return ""
+    if _ID_LIKE.match(compact):
+        return "id_number"
+    if _PHONE_LIKE.match(text):
+        return "phone"
+    if _INITIALS_LIKE.match(compact):
+        return "initials"
+    return "name"
+
+
+def looks_like_id_number(q: str) -> bool:
+    """Text that is (or could be) a full resident ID number: it must not travel in a URL."""
+    return search_kind(q) == "id_number"
+
+
 def search_patients(queryset: QuerySet[Patient], q: str) -> QuerySet[Patient]:
     """Filter a scoped patient queryset by what a registration desk types into one box: a name
     (contains), pinyin initials (prefix), an ID number (exact) or a phone (exact, or a prefix of
     at least seven digits)."""
     text = " ".join((q or "").split())
+    # A merged record is a pointer to its survivor, not a patient to pick.
+    queryset = queryset.filter(merged_into__isnull=True)
     if not text:
         return queryset
     compact = text.replace(" ", "")

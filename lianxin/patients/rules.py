@@ -19,6 +19,13 @@ LANDLINE_RE = re.compile(r"^(0(?:1\d|2\d|[3-9]\d{2}))-?(\d{7,8})(?:-(\d{1,6}))?$
 # it does not turn into standing access (our policy; the reason and the user are audited).
 BREAK_GLASS_DURATION = timedelta(hours=4)
 
+# Registering someone whose ID number is already in the index tells the desk that the number is
+# registered. Each such look-up is audited, and one user may make at most this many in the window
+# (our policy: a busy registration desk stays well below it; probing the index for who is
+# registered does not). Bulk imports are audited but not throttled: they need their own permission.
+ID_LOOKUP_LIMIT = 60
+ID_LOOKUP_WINDOW = timedelta(hours=1)
+
 # Medical record numbers generated at registration: "<institution code>-000123".
 MRN_DIGITS = 6
 
@@ -45,3 +52,52 @@ def normalise_phone(raw: str | None) -> str:
         ),
         code="phone",
     )
+
+
+# 无名氏: the name a temporary identity carries until the person is known (the usual wording of
+# hospital emergency registration, e.g. 《急诊科建设与管理指南（试行）》卫医政发〔2009〕50号 on
+# treating unidentified patients first); a sequence number follows it.
+UNIDENTIFIED_NAME = "无名氏"
+ESTIMATED_AGE_MAX = 120
+
+# Candidate matching (Fellegi–Sunter). For each field, each level of agreement has a weight:
+# log2(m/u), where m is how often a true duplicate pair shows that level and u how often two
+# different residents do. The m values come from the error rates seen in registration data (a
+# typed ID number is wrong in about 1 record in 100, a birth date in 1 in 50, a phone changes
+# in years); the u values from the demo county's own distribution (1 resident in ~30,000 shares
+# a birth date and sex, 1 in ~2,000 a name's sound). They are our estimates, checked by
+# ``bench/mpi_matching.py``; the batch linkage trains its own by expectation–maximisation.
+MATCH_WEIGHTS: dict[str, dict[str, float]] = {
+    "id_number": {
+        "exact": 16.0,  # GB 11643-1999 numbers are unique
+        "near": 9.0,  # one digit wrong or two neighbours swapped
+        "different": -9.0,
+    },
+    "name": {
+        "exact": 7.0,
+        "pinyin": 6.0,  # same reading: homophone, traditional form or pinyin-only
+        "sound": 4.5,  # similar sounds (模糊音)
+        "similar": 2.5,  # one character or letter different
+        "different": -4.0,
+    },
+    "sex": {"exact": 1.0, "different": -6.0},
+    "birth_date": {
+        "exact": 8.0,
+        "swapped": 5.0,  # day and month exchanged
+        "typo": 4.0,  # one digit of the date wrong
+        "near": 1.0,  # within a year (an estimated birth date)
+        "different": -6.0,
+    },
+    "phone": {"exact": 6.0, "different": -1.0},
+    "village": {"exact": 2.0, "different": -0.5},
+    "record_number": {"exact": 12.0},
+}
+# Pairs at or above this weight are offered at registration and go to the review queue.
+MATCH_REVIEW_WEIGHT = 8.0
+# How often a pair found by the blocking queries (same name sound, neighbouring ID number, birth
+# date, phone or record number) is one person before any other evidence (the prior λ, measured on
+# the bench's evaluation set): it turns a weight into a probability.
+MATCH_PRIOR = 1 / 200
+# At most this many patients fetched by the blocking query before scoring: a safety cap (the
+# blocks of a registration hold a few dozen patients among 300,000, ``bench/mpi_matching.py``).
+MATCH_BLOCK_LIMIT = 2000

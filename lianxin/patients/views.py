@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
@@ -22,10 +22,18 @@ from lianxin.patients.actions import (
     do_register_patient,
     do_update_patient,
     record_patient_read,
+    record_patients_listed,
 )
 from lianxin.patients.forms import BreakGlassForm, EditForm, RegisterForm, apply_errors
+from lianxin.patients.identity_actions import queue_registration_candidates
+from lianxin.patients.identity_views import registration_offers
 from lianxin.patients.models import Patient
-from lianxin.patients.queries import find_for_break_glass, search_patients
+from lianxin.patients.queries import (
+    find_for_break_glass,
+    looks_like_id_number,
+    search_kind,
+    search_patients,
+)
 from lianxin.patients.rules import BREAK_GLASS_DURATION
 from lianxin.patients.sections import render_sections
 
@@ -45,13 +53,27 @@ def _require(request: HttpRequest, perm: Perm) -> frozenset[int]:
 
 @login_required
 def search(request: HttpRequest) -> HttpResponse:
+    """The search box posts its text, so that an ID number never appears in a URL (and so in no
+    access log or browser history); paging through a name search uses the address."""
     _require(request, Perm.VIEW_PATIENT)
-    q = request.GET.get("q", "").strip()
+    if request.method == "POST":
+        q = request.POST.get("q", "").strip()
+    else:
+        q = request.GET.get("q", "").strip()
+        if looks_like_id_number(q):
+            messages.warning(
+                request,
+                _("Search by ID number with the search box; it is not sent in the address."),
+            )
+            return redirect("patients:search")
     patients = search_patients(Patient.objects.visible_to(request.user), q).prefetch_related(
         "identifiers__institution"
     )
     page = Paginator(patients, PAGE_SIZE).get_page(request.GET.get("page"))
-    context = {"q": q, "page": page}
+    record_patients_listed(
+        actor=request.user, patients=list(page.object_list), channel="web", search=search_kind(q)
+    )
+    context = {"q": q, "page": page, "q_in_links": not looks_like_id_number(q)}
     if request.htmx:
         return render(request, "patients/_results.html", context)
     return render(request, "patients/search.html", context)
@@ -62,7 +84,15 @@ def register(request: HttpRequest) -> HttpResponse:
     allowed = _require(request, Perm.REGISTER_PATIENT)
     institutions = Institution.objects.filter(pk__in=allowed).order_by("name")
     form = RegisterForm(request.POST or None, institutions=institutions)
+    offers = []
     if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        offers = registration_offers(request.user, data)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and (not offers or request.POST.get("confirm_new"))
+    ):
         data = form.cleaned_data
         try:
             patient, created = do_register_patient(
@@ -81,6 +111,8 @@ def register(request: HttpRequest) -> HttpResponse:
         except ActionError as exc:
             form.add_error(None, str(exc))
         else:
+            if created and offers:
+                queue_registration_candidates(patient, [offer.candidate for offer in offers])
             if created:
                 messages.success(request, _("Registered %(name)s.") % {"name": patient.name})
             else:
@@ -92,14 +124,27 @@ def register(request: HttpRequest) -> HttpResponse:
             if Patient.objects.visible_to(request.user).filter(pk=patient.pk).exists():
                 return redirect("patients:detail", id=patient.external_id)
             return redirect("patients:register")
-    return render(request, "patients/register.html", {"form": form})
+        offers = []
+    return render(request, "patients/register.html", {"form": form, "offers": offers})
 
 
 @login_required
 def detail(request: HttpRequest, id: str) -> HttpResponse:
-    patient = get_for_user(
-        Patient.objects.prefetch_related("identifiers__institution"), request.user, id
-    )
+    try:
+        patient = get_for_user(
+            Patient.objects.prefetch_related("identifiers__institution"), request.user, id
+        )
+    except Http404:
+        # An old link to a merged record opens the survivor, for those who may see it.
+        merged = Patient.objects.filter(external_id=id, merged_into__isnull=False).first()
+        if merged is None:
+            raise
+        survivor = get_for_user(Patient, request.user, merged.survivor().external_id)
+        messages.info(
+            request,
+            _("%(name)s was merged into this record.") % {"name": merged.name},
+        )
+        return redirect("patients:detail", id=survivor.external_id)
     record_patient_read(actor=request.user, patient=patient, channel="web")
     access = access_for(request.user)
     can_edit = access.is_superuser or any(
@@ -114,6 +159,8 @@ def detail(request: HttpRequest, id: str) -> HttpResponse:
             "identifiers": patient.identifiers.all(),
             "sections": render_sections(request, patient),
             "can_edit": can_edit,
+            "can_identify": access.has_perm(Perm.MANAGE_PATIENT_INDEX),
+            "arrival": getattr(patient, "arrival", None) if patient.is_unidentified else None,
         },
     )
 
@@ -148,7 +195,9 @@ def edit(request: HttpRequest, id: str) -> HttpResponse:
         except ActionError as exc:
             raise PermissionDenied(str(exc)) from exc
         else:
-            messages.success(request, _("Saved."))
+            messages.success(
+                request, _("Saved the changes to %(name)s's details.") % {"name": patient.name}
+            )
             return redirect("patients:detail", id=patient.external_id)
     return render(request, "patients/edit.html", {"form": form, "patient": patient})
 

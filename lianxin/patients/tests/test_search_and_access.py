@@ -35,7 +35,7 @@ def test_a_patient_is_found_by_name_initials_phone_or_id_number(personas, query)
     wanted = _patient(personas, "欧阳修", "13912340001", order=201)
     _patient(personas, "司马光", "13700000000", order=203)
     assert wanted.id_number == "35042619800102201X"
-    response = personas.client("doctor").get(reverse("patients:search"), {"q": query})
+    response = personas.client("doctor").post(reverse("patients:search"), {"q": query})
     names = [p.name for p in response.context["page"].object_list]
     assert names == ["欧阳修"]
 
@@ -140,3 +140,41 @@ def test_break_glass_finds_only_by_the_exact_id_number(personas):
     )
     assert response.status_code == 200
     assert "id_number" in response.context["form"].errors
+
+
+def test_an_id_number_never_travels_in_a_url_and_a_search_page_is_audited_as_a_read(personas):
+    wanted = _patient(personas, "欧阳修", "13912340001", order=201)
+    client = personas.client("doctor")
+
+    in_url = client.get(reverse("patients:search"), {"q": wanted.id_number})
+    assert in_url.status_code == 302  # refused: typed into the box it is posted instead
+    posted = client.post(reverse("patients:search"), {"q": wanted.id_number})
+    assert [p.name for p in posted.context["page"].object_list] == ["欧阳修"]
+
+    event = AuditEvent.objects.get(action="patient.list")
+    assert event.actor == personas.doctor
+    assert event.after == {
+        "channel": "web",
+        "search": "id_number",
+        "patients": [str(wanted.external_id)],
+    }
+    assert wanted.id_number not in str(event.after)
+
+
+def test_the_api_refuses_an_id_number_in_the_url_and_searches_it_from_the_body(personas):
+    wanted = _patient(personas, "欧阳修", "13912340001", order=201)
+    client = personas.client("doctor")
+
+    assert client.get("/api/patients/", {"q": wanted.id_number}).status_code == 400
+    found = client.post("/api/patients/search/", {"q": wanted.id_number})
+    assert found.status_code == 200
+    assert [row["name"] for row in found.json()["results"]] == ["欧阳修"]
+    assert AuditEvent.objects.filter(action="patient.list", after__channel="api").count() == 1
+
+
+def test_an_unknown_api_filter_parameter_is_refused_instead_of_ignored(personas):
+    client = personas.client("doctor")
+    response = client.get("/api/patients/", {"search": "欧阳"})
+    assert response.status_code == 400
+    assert "search" in response.json()
+    assert client.get("/api/patients/", {"q": "欧阳", "sex": "1", "page": 1}).status_code == 200
