@@ -40,7 +40,7 @@ from lianxin.workforce.models import ATTENDING_OR_ABOVE, Practitioner, Professio
 STATIONINGS_PER_TOWNSHIP = 2
 MANAGERS = 11
 SHORT_TERM = 90
-ITINERANT = 177  # with the above: 300 person-times in the year
+ITINERANT = 176  # with the above and the surgeon the emergency step stations: 300 person-times
 UPCOMING_ITINERANT = 12
 TECHNIQUES = 30
 TRAINEES = 200

@@ -9,7 +9,6 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from lianxin.demo.build import build_county
 from lianxin.demo.context import DemoOptions
 from lianxin.network.models import Equipment, EquipmentStatusChange
 from lianxin.outreach.actions.postings import stationing_min_end
@@ -22,15 +21,14 @@ from lianxin.outreach.models import (
 )
 from lianxin.outreach.queries import capabilities_many, figures, stationed_seniors
 from lianxin.outreach.rules import PostingKind
+from lianxin.testing.demo import module_county
 
 pytestmark = pytest.mark.django_db
 
 TODAY = datetime.date(2025, 6, 1)
 
 
-@pytest.fixture
-def county():
-    return build_county(DemoOptions(residents=300, villages=22, seed=7, today=TODAY))
+county = module_county(DemoOptions(residents=300, villages=22, seed=7, today=TODAY))
 
 
 def test_the_demo_year_has_the_reported_volumes(county):

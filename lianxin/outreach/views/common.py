@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -62,33 +62,3 @@ def run_action(request: HttpRequest, form, action: Callable[[], Any], success: s
         return False
     messages.success(request, success)
     return True
-
-
-BAR_HEIGHT = 22
-LABEL_WIDTH = 180
-CHART_WIDTH = 640
-
-
-def bar_chart(rows: Iterable[tuple[str, int | float]]) -> dict[str, Any]:
-    """Horizontal bars drawn as inline SVG by the template: no script, no library, nothing to
-    fetch (the intranet has no CDN)."""
-    items = list(rows)
-    top = max((value for _, value in items), default=0) or 1
-    span = CHART_WIDTH - LABEL_WIDTH - 60
-    bars = [
-        {
-            "label": label,
-            "value": value,
-            "y": index * BAR_HEIGHT,
-            "width": round(span * value / top, 1),
-            "text_x": LABEL_WIDTH + round(span * value / top, 1) + 4,
-        }
-        for index, (label, value) in enumerate(items)
-    ]
-    return {
-        "bars": bars,
-        "height": max(len(bars), 1) * BAR_HEIGHT,
-        "width": CHART_WIDTH,
-        "label_width": LABEL_WIDTH,
-        "bar_height": BAR_HEIGHT - 6,
-    }

@@ -14,12 +14,14 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianxin.core.access import access_for, get_for_user
+from lianxin.core.charts import bar_chart
 from lianxin.core.permissions import Perm
+from lianxin.core.spreadsheets import neutralise_formulas
 from lianxin.network.models import Community, Institution
 from lianxin.outreach import queries
 from lianxin.outreach.models import Posting
 from lianxin.outreach.rules import STATIONED_SENIORS_PER_10K
-from lianxin.outreach.views.common import bar_chart, require_registry
+from lianxin.outreach.views.common import require_registry
 
 
 def _labels() -> dict[str, str]:
@@ -80,13 +82,20 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             ],
             rule=STATIONED_SENIORS_PER_10K,
             member_chart=bar_chart(
-                (row["institution"].short_name or row["institution"].name, row["person_times"])
-                for row in result.by_member
-                if row["person_times"]
+                (
+                    (row["institution"].short_name or row["institution"].name, row["person_times"])
+                    for row in result.by_member
+                    if row["person_times"]
+                ),
+                name=labels["person_times"],
             ),
             month_chart=bar_chart(
-                (_("Month %(m)d") % {"m": row["month"]}, row["person_days"])
-                for row in result.by_month
+                (
+                    (_("Month %(m)d") % {"m": row["month"]}, row["person_days"])
+                    for row in result.by_month
+                ),
+                name=labels["person_days"],
+                horizontal=False,
             ),
         )
     else:
@@ -151,6 +160,7 @@ def export(request: HttpRequest) -> HttpResponse:
     months.append([_("Month"), labels["person_times"], labels["person_days"], labels["techniques"]])
     for row in result.by_month:
         months.append([row["month"], row["person_times"], row["person_days"], row["techniques"]])
+    neutralise_formulas(book)
     buffer = io.BytesIO()
     book.save(buffer)
     response = HttpResponse(
