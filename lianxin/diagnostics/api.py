@@ -165,6 +165,13 @@ class DraftSerializer(serializers.Serializer):
 
 class SignSerializer(VersionSerializer):
     critical_finding = serializers.CharField(required=False, allow_blank=True, default="")
+    single_reader_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=200,
+        help_text="Where the centre requires a second reader: why the writer signs alone.",
+    )
 
 
 class AmendSerializer(DraftSerializer):
@@ -340,6 +347,7 @@ class ExamOrderViewSet(
             actor=request.user,
             order=order,
             critical_finding=data["critical_finding"],
+            single_reader_reason=data["single_reader_reason"],
             expected_version=data.get("version"),
         )
         return self._done(order)

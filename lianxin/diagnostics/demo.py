@@ -114,6 +114,8 @@ class Setting:
     tertiary: Any = None
     tertiary_department: Any = None
     now: datetime.datetime = field(default_factory=timezone.now)
+    # Village clinics with a networked ECG cart: they send ECGs only, read at the ECG centre.
+    ecg_sites: list[Any] = field(default_factory=list)
 
 
 @dataclass
@@ -158,7 +160,6 @@ class Generator:
         self.specs = {e.code: e for e in EXAMS}
         self.rules = {r.exam_id: r for r in RecognitionRule.objects.filter(is_active=True)}
         self.codes = [c for c in EXAM_WEIGHTS if self.specs[c].centre_type in setting.centres]
-        self.weights = [EXAM_WEIGHTS[c] for c in self.codes]
         self.counters: Counter[tuple[str, datetime.date]] = Counter(
             {
                 (c.prefix, c.day): c.last
@@ -172,12 +173,26 @@ class Generator:
         self.counters[(modality, day)] += 1
         return f"{modality}{day:%y%m%d}{self.counters[(modality, day)]:04d}"
 
-    def write(self, count: int, *, start: datetime.datetime | None = None) -> Written:
+    def write(
+        self,
+        count: int,
+        *,
+        start: datetime.datetime | None = None,
+        sites: Sequence[Any] | None = None,
+        centre_type: str | None = None,
+    ) -> Written:
+        """``count`` exams from ``start`` (a year ago) to now, at the ordering sites or at
+        ``sites``, of every centre type or of ``centre_type`` only."""
+        codes = self.codes
+        if centre_type is not None:
+            codes = [c for c in codes if self.specs[c].centre_type == centre_type]
+        weights = [EXAM_WEIGHTS[c] for c in codes]
+        sites = [s for s in sites if self.s.patients_by_site.get(s.pk)] if sites else self.sites
         written = Written()
         done = 0
-        while done < count:
+        while done < count and codes and sites:
             n = min(BATCH, count - done)
-            written.add(self._batch(n, start or self.s.now - YEAR))
+            written.add(self._batch(n, start or self.s.now - YEAR, sites, codes, weights))
             done += n
         self._save_counters()
         return written
@@ -195,14 +210,14 @@ class Generator:
         AccessionCounter.objects.bulk_create(new, batch_size=BATCH)
         AccessionCounter.objects.bulk_update(changed, ["last"], batch_size=BATCH)
 
-    def _batch(self, n: int, start: datetime.datetime) -> Written:
+    def _batch(self, n: int, start: datetime.datetime, sites, codes, weights) -> Written:
         rng, s = self.rng, self.s
         span = (s.now - start).total_seconds()
         orders, plans = [], []
         for _ in range(n):
-            site = rng.choice(self.sites)
+            site = rng.choice(sites)
             pk, sex, birth = rng.choice(s.patients_by_site[site.pk])
-            code = rng.choices(self.codes, self.weights)[0]
+            code = rng.choices(codes, weights)[0]
             spec, exam = self.specs[code], self.exams[code]
             priority = rng.choices(*zip(*PRIORITY_WEIGHTS, strict=True))[0]
             if spec.urgent and priority == Priority.ROUTINE:

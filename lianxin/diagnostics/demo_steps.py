@@ -30,6 +30,10 @@ SEED_OFFSET = 120
 EXAMS_PER_RESIDENT = 0.4
 CENTRE_CODES = {"imaging": "YXZX", "ecg": "XDZX", "laboratory": "JYZX", "pathology": "BLZX"}
 RECENT = 16  # exams of the last hours, left in every open step
+# Village clinics given a networked 12-lead ECG cart by the county ECG centre (心电一张网), and
+# how many ECGs each sends a month on average: the village ECG coverage indicator's data.
+SHARE_VILLAGES_WITH_ECG = 0.6
+VILLAGE_ECGS_PER_MONTH = 2
 
 
 def _account(practitioner: Practitioner, username: str, role: str, institution, department):
@@ -57,12 +61,26 @@ def setting_for(county: Any, now: datetime.datetime | None = None) -> Setting:
     }
     sites = [hospital, county.county_tcm, county.county_mch, *county.townships]
     sites = [s for s in sites if s is not None]
+    picker = random.Random(county.options.seed + SEED_OFFSET + 1)
+    villages = sorted(county.villages, key=lambda v: v.pk)
+    ecg_sites = picker.sample(villages, round(len(villages) * SHARE_VILLAGES_WITH_ECG))
+    ecg_sites = ecg_sites if "ecg" in centres else []
     since = datetime.date(2019, 9, 1)
     if not ServiceAgreement.objects.filter(site__in=sites).exists():
         ServiceAgreement.objects.bulk_create(
-            ServiceAgreement(site=site, centre=dept, centre_type=kind, starts_on=since)
-            for site in sites
-            for kind, dept in centres.items()
+            [
+                *(
+                    ServiceAgreement(site=site, centre=dept, centre_type=kind, starts_on=since)
+                    for site in sites
+                    for kind, dept in centres.items()
+                ),
+                *(
+                    ServiceAgreement(
+                        site=site, centre=centres["ecg"], centre_type="ecg", starts_on=since
+                    )
+                    for site in ecg_sites
+                ),
+            ]
         )
         DutyPhone.objects.bulk_create(
             DutyPhone(institution=site, label="总值班", phone=site.phone or "0596-0000000")
@@ -101,18 +119,26 @@ def setting_for(county: Any, now: datetime.datetime | None = None) -> Setting:
             _account(p, f"doctor_{site.pk}_{p.pk}", Role.CLINICIAN, site, p.department)
             for p in people
         ]
+    for site in ecg_sites:
+        # The village doctor records the ECG (whatever their registered profession).
+        people = Practitioner.objects.filter(institution=site)[:1]
+        doctors[site.pk] = [
+            _account(p, f"doctor_{site.pk}_{p.pk}", Role.CLINICIAN, site, p.department)
+            for p in people
+        ]
     township_user, _role, township = county.accounts.get("township", (None, None, None))
     if township_user is not None:
         doctors.setdefault(township.pk, []).insert(0, township_user.pk)
     kwargs = {"now": now} if now is not None else {}
     return Setting(
         sites=sites,
-        patients_by_site=patients_by_site([s.pk for s in sites]),
+        patients_by_site=patients_by_site([s.pk for s in (*sites, *ecg_sites)]),
         centres=centres,
         readers=readers,
         doctors=doctors,
         tertiary=county.tertiary,
         tertiary_department=tertiary_department,
+        ecg_sites=ecg_sites,
         **kwargs,
     )
 
@@ -127,9 +153,20 @@ def build_diagnostics(county: Any) -> Written:
     rng = random.Random(county.options.seed + SEED_OFFSET)
     generator = Generator(setting, rng)
     written.add(generator.write(round(county.residents * EXAMS_PER_RESIDENT)))
+    village_ecgs = len(setting.ecg_sites) * VILLAGE_ECGS_PER_MONTH * 12
+    written.add(generator.write(village_ecgs, sites=setting.ecg_sites, centre_type="ecg"))
     generator.hold_for_reading = True
     written.add(generator.write(RECENT, start=setting.now - 6 * HOUR))
     return written
 
 
 register_step("diagnostics", build_diagnostics, order=STEP_ORDER)
+
+# Pathology specimens of the open pathology orders (a step of its own, through the actions).
+from lianxin.diagnostics import demo_specimens  # noqa: E402, F401
+
+# Images from the imaging centre's modalities over DICOM (interfaces), on some imaging orders.
+from lianxin.interfaces.dicom import demo as dicom_demo  # noqa: E402, F401
+
+# Laboratory results from the county LIS over HL7 v2 (interfaces), after the open orders exist.
+from lianxin.interfaces.hl7 import demo as hl7_demo  # noqa: E402, F401

@@ -212,6 +212,15 @@ EXAM_ORDER_WORKFLOW = DEFAULT_WORKFLOW.derive(
             perm=Perm.PERFORM_SERVICE,
             business_status="performed",
         ),
+        # Images of the order arrived at Lianxin's DICOM service from the site's modality: the
+        # platform records the exam as performed (interfaces calls do_record_exam_images).
+        Transition(
+            name="perform",
+            source=[Status.REQUESTED, Status.ACCEPTED],
+            target=Status.IN_PROGRESS,
+            side=Side.SYSTEM,
+            business_status="performed",
+        ),
         Transition(
             name="claim",
             source=Status.IN_PROGRESS,
@@ -245,6 +254,22 @@ EXAM_ORDER_WORKFLOW = DEFAULT_WORKFLOW.derive(
             business_status="reported",
             guard=_check_claimed,
         ),
+        # A laboratory system (HL7 v2 ORU^R01) verified the result itself: a preliminary
+        # result puts the order in progress, a final one reports it.
+        Transition(
+            name="receive_result",
+            source=[Status.REQUESTED, Status.ACCEPTED, Status.IN_PROGRESS],
+            target=Status.IN_PROGRESS,
+            side=Side.SYSTEM,
+            business_status="preliminary",
+        ),
+        Transition(
+            name="report_result",
+            source=[Status.REQUESTED, Status.ACCEPTED, Status.IN_PROGRESS],
+            target=Status.COMPLETED,
+            side=Side.SYSTEM,
+            business_status="reported",
+        ),
     ],
     due={
         Status.REQUESTED: _perform_within,
@@ -253,6 +278,13 @@ EXAM_ORDER_WORKFLOW = DEFAULT_WORKFLOW.derive(
     },
     max_escalation_level=2,
 )
+
+
+class DeliveryStatus(models.TextChoices):
+    QUEUED = "queued", _("Waiting to be sent")
+    RETRYING = "retrying", _("Retrying")
+    SENT = "sent", _("Accepted by the laboratory system")
+    FAILED = "failed", _("Could not be delivered")
 
 
 class ExamOrderQuerySet(WorkflowQuerySet):
@@ -315,6 +347,19 @@ class ExamOrder(WorkflowItem):
     overflowed_at = models.DateTimeField(_("overflowed at"), null=True, blank=True)
     image_count = models.PositiveIntegerField(_("images"), default=0)
     study_uid = models.CharField(_("study instance UID"), max_length=64, blank=True)
+    # The laboratory system's own number for the order (HL7 filler order number, OBR-3) and
+    # whether the order reached it (outbound ORM^O01 / OML^O21).
+    filler_order_number = models.CharField(
+        _("filler order number"), max_length=40, blank=True, db_index=True
+    )
+    delivery_status = models.CharField(
+        _("delivery to the laboratory system"),
+        max_length=10,
+        choices=DeliveryStatus.choices,
+        blank=True,
+        default="",
+    )
+    delivery_note = models.CharField(_("delivery note"), max_length=200, blank=True)
     retest_reason = models.CharField(
         _("re-test reason"), max_length=20, choices=RetestReason.choices, blank=True
     )
@@ -409,6 +454,12 @@ class Report(BaseModel):
     signed_at = models.DateTimeField(_("signed at"), null=True, blank=True)
     amendment_reason = models.TextField(_("reason for amendment"), blank=True)
     qc_passed = models.BooleanField(_("quality control passed"), default=True)
+    single_reader_reason = models.CharField(
+        _("why one person wrote and signed"),
+        max_length=200,
+        blank=True,
+        help_text=_("Recorded when the centre asks for a second reader but none was available."),
+    )
 
     objects = ReportQuerySet.as_manager()
 
@@ -467,6 +518,10 @@ class ResultValue(BaseModel):
     unit = models.CharField(_("unit"), max_length=20)
     flag = models.CharField(
         _("flag"), max_length=1, choices=ResultFlag.choices, blank=True, default=""
+    )
+    reference_range = models.CharField(_("reference range"), max_length=40, blank=True)
+    abnormal_flags = models.CharField(
+        _("abnormal flags from the laboratory"), max_length=10, blank=True
     )
 
     objects = ResultValueQuerySet.as_manager()
@@ -744,3 +799,47 @@ class Specimen(BaseModel):
 
     def __str__(self) -> str:
         return self.barcode
+
+
+class SecondReadRule(models.Model):
+    """A shared centre asks that a report be signed (审核) by someone other than its writer, for
+    all its exam items or one of them. The rule is data, kept per centre and item; signing alone
+    under such a rule needs a recorded reason (the single-reader exception)."""
+
+    centre = models.ForeignKey(
+        Department,
+        verbose_name=_("shared centre"),
+        on_delete=models.CASCADE,
+        related_name="second_read_rules",
+    )
+    exam = models.ForeignKey(
+        ExamItem,
+        verbose_name=_("exam item"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        help_text=_("Empty: every exam item of the centre."),
+    )
+    requires_second_reader = models.BooleanField(_("requires a second reader"), default=True)
+    source = models.CharField(_("source"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("second-reader rule")
+        verbose_name_plural = _("second-reader rules")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["centre", "exam"], name="one_second_read_rule_per_centre_and_item"
+            ),
+            models.UniqueConstraint(
+                fields=["centre"],
+                condition=Q(exam__isnull=True),
+                name="one_second_read_rule_per_whole_centre",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.centre} · {self.exam or '*'}"
+
+
+# 12-lead ECG recordings (their own module).
+from lianxin.diagnostics.ecg.models import EcgRecording  # noqa: E402, F401

@@ -11,8 +11,9 @@ from django.utils import timezone
 from fpdf import FPDF
 from fpdf.enums import XPos, YPos
 
+from lianxin.core.barcodes import draw_code128
 from lianxin.core.pdf import FONT_PACKAGE, FontUnavailable, find_font
-from lianxin.diagnostics.barcode import draw_code128
+from lianxin.core.templatetags.lianxin_format import person_label
 from lianxin.diagnostics.models import ExamOrder, ReportStatus, Specimen
 from lianxin.diagnostics.rules import ANALYTES
 
@@ -76,11 +77,49 @@ def build_report_pdf(order: ExamOrder, *, printed_at: datetime.datetime | None =
             flag = "  危急值" if value.flag == "C" else ""
             _line(pdf, f"{name}：{value.value.normalize():f} {value.unit}{flag}")
         _line(pdf, f"诊断意见：{report.impression}")
-        signer = getattr(report.signed_by, "display_name", "") or report.signed_by.username
+        signer = person_label(report.signed_by)
         _line(pdf, f"报告医师：{signer}　　签发时间：{_local(report.signed_at)}")
     pdf.ln(4)
     _line(pdf, f"打印时间 {_local(printed_at)}　连心医共体协同平台", 8)
+    recording = order.ecg_recordings.order_by("-recorded_at").first()
+    if recording is not None:
+        _ecg_page(pdf, order, recording)
     return bytes(pdf.output())
+
+
+def _ecg_page(pdf: FPDF, order: ExamOrder, recording) -> None:
+    """The tracing on A4 landscape at true scale (25 mm/s, 10 mm/mV) with the measurements."""
+    import io
+
+    from lianxin.diagnostics.ecg.signals_io import from_npz
+    from lianxin.diagnostics.ecg.tracing import render_svg
+
+    with recording.signal.open("rb") as f:
+        svg = render_svg(from_npz(f.read()))
+    pdf.add_page(orientation="L")
+    pdf.set_font(FONT, size=11)
+    pdf.cell(
+        0,
+        6,
+        f"十二导联心电图　{order.patient.name}　{order.accession_number}　"
+        f"{_local(recording.recorded_at)}",
+        new_x=XPos.LMARGIN,
+        new_y=YPos.NEXT,
+    )
+
+    def number(value, unit: str) -> str:
+        return f"{value:.0f} {unit}" if value is not None else "—"
+
+    _line(
+        pdf,
+        f"心率 {number(recording.heart_rate, '次/分')}　PR {number(recording.pr_ms, 'ms')}　"
+        f"QRS {number(recording.qrs_ms, 'ms')}　QT {number(recording.qt_ms, 'ms')}　"
+        f"QTc(Bazett) {number(recording.qtc_bazett_ms, 'ms')}　"
+        f"QTc(Fridericia) {number(recording.qtc_fridericia_ms, 'ms')}（机器测量，以医师诊断为准）",
+        9,
+    )
+    # 262 mm wide at 1 mm per SVG unit: the grid prints at its true size.
+    pdf.image(io.BytesIO(svg.encode("utf-8")), x=MARGIN, y=pdf.get_y() + 2, w=262)
 
 
 def _fit(pdf: FPDF, text: str, width: float) -> str:

@@ -162,7 +162,7 @@ def recognition_figures(
 ) -> list[dict[str, Any]]:
     """Recognition rate and money saved per doctor, department, site or month."""
     key = {
-        "doctor": "doctor__username",
+        "doctor": "doctor",
         "department": "department__name",
         "site": "institution__name",
         "month": "month",
@@ -179,10 +179,22 @@ def recognition_figures(
         )
         .order_by(key)
     )
+    rows = list(rows)
+    names: dict[Any, str] = {}
+    if by == "doctor":
+        # People by name and title, never by user name (one query for the whole table).
+        from lianxin.core.models import User
+        from lianxin.core.templatetags.lianxin_format import person_label
+
+        users = User.objects.select_related("practitioner").filter(
+            pk__in=[row[key] for row in rows if row[key]]
+        )
+        names = {user.pk: person_label(user) for user in users}
     out = []
     for row in rows:
         rate = row["recognised"] / row["decisions"] if row["decisions"] else 0.0
-        out.append({**row, "name": row[key], "rate": rate})
+        name = names.get(row[key], "") if by == "doctor" else row[key]
+        out.append({**row, "name": name, "rate": rate})
     return out
 
 

@@ -61,7 +61,7 @@ class ExamSpec:
     code: str
     name: str
     centre_type: str
-    modality: str  # accession prefix: CT, DR, US, EC (ECG), LB (lab), PA (pathology)
+    modality: str  # accession prefix: CT, MR, DR, US, EC (ECG), LB (lab), PA (pathology)
     price: Decimal
     analytes: tuple[str, ...] = ()
     urgent: bool = False  # always read as urgent (a frozen section during surgery)
@@ -72,6 +72,7 @@ EXAMS: tuple[ExamSpec, ...] = (
     ExamSpec("CT-CHEST", "胸部CT平扫", "imaging", "CT", Decimal("260")),
     ExamSpec("CT-HEAD", "头颅CT平扫", "imaging", "CT", Decimal("220")),
     ExamSpec("DR-CHEST", "胸部DR正位片", "imaging", "DR", Decimal("70")),
+    ExamSpec("MR-HEAD", "头颅MR平扫", "imaging", "MR", Decimal("600")),
     ExamSpec("US-ABD", "腹部彩超", "imaging", "US", Decimal("150")),
     ExamSpec("ECG-12", "常规十二导联心电图", "ecg", "EC", Decimal("25")),
     ExamSpec("CBC", "血常规", "laboratory", "LB", Decimal("20"), ("WBC", "HGB", "PLT")),
@@ -233,4 +234,24 @@ OVERFLOW_DEPARTMENT_CODES = {
     "ecg": ("XXG",),
     "laboratory": ("JYK",),
     "pathology": ("BLK",),
+}
+
+
+# How the pages name each modality / accession prefix (DICOM PS3.3 C.7.3.1.1.1 defined terms for
+# CT, MR, DX/DR, US; EC, LB, PA are Lianxin's own prefixes for ECG, laboratory and pathology).
+MODALITY_LABELS = {
+    "CT": _("CT"),
+    "MR": _("MRI"),
+    "DR": _("Digital radiography"),
+    "US": _("Ultrasound"),
+    "EC": _("ECG"),
+    "LB": _("Laboratory"),
+    "PA": _("Pathology"),
+}
+
+# Headings of the report sections that the reading form stores under fixed keys.
+REPORT_SECTION_LABELS = {
+    "findings": _("Findings"),
+    "technique": _("Technique"),
+    "comparison": _("Comparison"),
 }

@@ -10,6 +10,7 @@ from lianxin.diagnostics.actions.orders import (
     do_mark_report_viewed,
     do_order_exam,
     do_perform_exam,
+    do_record_exam_images,
     do_schedule_exam,
 )
 from lianxin.diagnostics.actions.reading import (
@@ -20,6 +21,7 @@ from lianxin.diagnostics.actions.reading import (
     do_overflow_study,
     do_release_study,
     do_sign_report,
+    requires_second_reader,
 )
 from lianxin.diagnostics.actions.recognition import do_recognise_result
 from lianxin.diagnostics.actions.specimens import do_advance_specimen, do_register_specimen
@@ -38,8 +40,10 @@ __all__ = [
     "do_perform_exam",
     "do_raise_critical_result",
     "do_recognise_result",
+    "do_record_exam_images",
     "do_register_specimen",
     "do_release_study",
     "do_schedule_exam",
     "do_sign_report",
+    "requires_second_reader",
 ]

@@ -241,6 +241,45 @@ def do_perform_exam(
     )
 
 
+def do_record_exam_images(
+    *,
+    order: ExamOrder,
+    study_uid: str,
+    image_count: int,
+    source: str,
+    now: datetime.datetime | None = None,
+) -> ExamOrder:
+    """Images (or an ECG) of the order arrived from a modality through the DICOM service.
+
+    The first arrival performs an ordered or scheduled exam, as the platform, for the ordering
+    site (a history step with its audit row); later arrivals only bring the image count up to
+    date. ``source`` names the sender (the AE title) for the history note.
+    """
+    now = now or timezone.now()
+    changes: dict[str, Any] = {"image_count": max(image_count, 0)}
+    if study_uid and not order.study_uid:
+        changes["study_uid"] = clean_text(study_uid)[:64]
+    if order.status in (Status.REQUESTED, Status.ACCEPTED):
+        changes["performed_at"] = now
+        try:
+            return transition(
+                order,
+                "perform",
+                actor=None,
+                acting_for=order.requester_institution_id,
+                note=_("Images received from %(ae)s") % {"ae": source},
+                now=now,
+                changes=changes,
+            )
+        except ActionError:
+            # Performed meanwhile by a person or another association: only the count is left.
+            changes.pop("performed_at")
+    ExamOrder.objects.filter(pk=order.pk).update(**changes)
+    for field, value in changes.items():
+        setattr(order, field, value)
+    return order
+
+
 def do_cancel_exam_order(
     *, actor: Any, order: ExamOrder, reason: str, expected_version: int | None = None
 ) -> ExamOrder:
@@ -280,3 +319,24 @@ def do_mark_report_viewed(
 
 def care_ends(now: datetime.datetime) -> datetime.datetime:
     return now + CARE_AFTER_REPORT
+
+
+def do_record_order_delivery(
+    *, order: ExamOrder, status: str, note: str = "", attempts: int | None = None
+) -> None:
+    """The interface records whether the order reached the laboratory system (platform step,
+    audited)."""
+    with transaction.atomic():
+        before = {"delivery_status": order.delivery_status}
+        ExamOrder.objects.filter(pk=order.pk).update(
+            delivery_status=status, delivery_note=note[:200]
+        )
+        order.delivery_status, order.delivery_note = status, note[:200]
+        audit.record(
+            "diagnostics.examorder.delivery",
+            actor=None,
+            target=order,
+            institution=order.centre_institution_id,
+            before=before,
+            after={"delivery_status": status, "note": note[:200], "attempts": attempts},
+        )

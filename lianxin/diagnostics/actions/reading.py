@@ -11,7 +11,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -33,6 +33,7 @@ from lianxin.diagnostics.models import (
     ReportStatus,
     ResultFlag,
     ResultValue,
+    SecondReadRule,
 )
 from lianxin.diagnostics.rules import (
     ANALYTES,
@@ -293,23 +294,57 @@ def _raise_criticals(report: Report, order: ExamOrder, actor: Any, now) -> list:
     return out
 
 
+def requires_second_reader(order: ExamOrder) -> bool:
+    """Whether the centre's rule (for this exam item, else for the whole centre) asks that the
+    report be signed by someone other than its writer."""
+    rules = {
+        rule.exam_id: rule.requires_second_reader
+        for rule in SecondReadRule.objects.filter(centre=order.centre_id).filter(
+            Q(exam=order.exam_id) | Q(exam__isnull=True)
+        )
+    }
+    if order.exam_id in rules:
+        return rules[order.exam_id]
+    return rules.get(None, False)
+
+
 def do_sign_report(
     *,
     actor: Any,
     order: ExamOrder,
     critical_finding: str = "",
+    single_reader_reason: str = "",
     expected_version: int | None = None,
     now: datetime.datetime | None = None,
 ) -> Report:
     """Sign the draft (attending or above): the order is reported, the report goes back to the
-    orderer, critical values raise critical results at once."""
+    orderer, critical values raise critical results at once.
+
+    Where the centre requires a second reader (审核), the writer may not sign their own report
+    unless they record why no second reader was available (the single-reader exception)."""
     now = now or timezone.now()
     _check_reader(actor, order, Perm.SIGN_REPORT)
     require_attending(actor)
+    single_reader_reason = clean_text(single_reader_reason)[:200]
     with transaction.atomic():
         report = order.reports.select_for_update().filter(status=ReportStatus.DRAFT).first()
         if report is None or report.version != 1:
             raise ActionError(_("There is no draft report to sign."))
+        alone = report.author_id == getattr(actor, "pk", None)
+        if alone and requires_second_reader(order):
+            if not single_reader_reason:
+                raise ValidationError(
+                    {
+                        "single_reader_reason": [
+                            _(
+                                "This centre asks for a second reader: someone other than the "
+                                "writer signs. If no second reader is available, say why."
+                            )
+                        ]
+                    }
+                )
+        else:
+            single_reader_reason = ""
         transition(
             order,
             "report",
@@ -321,13 +356,27 @@ def do_sign_report(
         report.status = ReportStatus.SIGNED
         report.signed_by = actor
         report.signed_at = now
-        report.save(update_fields=["status", "signed_by", "signed_at", "updated_at"])
+        report.single_reader_reason = single_reader_reason
+        report.save(
+            update_fields=[
+                "status",
+                "signed_by",
+                "signed_at",
+                "single_reader_reason",
+                "updated_at",
+            ]
+        )
         audit.record(
             "diagnostics.report.sign",
             actor=actor,
             target=report,
             institution=order.performer_institution_id,
-            after={"version": report.version, "signed_at": now},
+            after={
+                "version": report.version,
+                "signed_at": now,
+                "second_reader": not alone,
+                **({"single_reader_reason": single_reader_reason} if single_reader_reason else {}),
+            },
         )
         _raise_criticals(report, order, actor, now)
         if clean_text(critical_finding):

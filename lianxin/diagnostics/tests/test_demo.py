@@ -9,7 +9,6 @@ import pytest
 from django.db.models import Count
 
 from lianxin.core.workflow import Status
-from lianxin.demo.build import build_county
 from lianxin.demo.context import DemoOptions
 from lianxin.diagnostics.models import (
     CriticalResult,
@@ -19,15 +18,14 @@ from lianxin.diagnostics.models import (
     ResultValue,
 )
 from lianxin.diagnostics.rules import ANALYTES
+from lianxin.testing.demo import module_county
 
 pytestmark = pytest.mark.django_db
 
 OPTIONS = DemoOptions(residents=2000, villages=22, seed=7, today=datetime.date(2026, 6, 1))
 
 
-@pytest.fixture
-def county():
-    return build_county(OPTIONS)
+county = module_county(OPTIONS)
 
 
 def test_the_demo_holds_a_year_of_exams_across_the_four_centre_types(county):
@@ -43,7 +41,8 @@ def test_the_demo_holds_a_year_of_exams_across_the_four_centre_types(county):
 def test_demo_rows_agree_with_what_the_actions_write(county):
     for order in ExamOrder.objects.filter(status=Status.COMPLETED)[:200]:
         names = list(order.transitions.order_by("at", "id").values_list("name", flat=True))
-        assert names[0] == "create" and names[-1] == "report"
+        # "report_result": a result the laboratory system sent (HL7), signed by it.
+        assert names[0] == "create" and names[-1] in {"report", "report_result"}
         assert order.signed_at and order.performed_at <= order.signed_at
         assert order.transitions.order_by("-version").first().version == order.version
     assert not ExamOrder.objects.filter(status=Status.COMPLETED, due_at__isnull=False).exists()
@@ -56,3 +55,76 @@ def test_the_demo_accounts_find_work_waiting(county):
     imaging = county.accounts["imaging"][0]
     waiting = ExamOrder.objects.visible_to(imaging).filter(status__in=["requested", "in-progress"])
     assert waiting.exists()
+
+
+def test_the_demo_laboratory_results_arrived_over_hl7_through_the_listener_handling(county):
+    from lianxin.interfaces.models import Hl7Message
+
+    accepted = Hl7Message.objects.filter(direction="in", outcome="AA").select_related("order")
+    assert accepted.count() >= 4
+    assert all(m.raw.startswith("MSH|") and m.message_type == "ORU^R01" for m in accepted)
+    orders = {m.order for m in accepted}
+    for item in orders:
+        assert item.status == Status.COMPLETED
+        report = item.reports.get(version=1)
+        assert report.is_signed and report.values.exists()
+        assert report.signed_by.hl7_peer.sending_application == "LIS"
+    # One order had a preliminary result first (the draft, then signed: one version).
+    preliminary = [m for m in accepted if "|P|||" in m.raw]
+    assert len(preliminary) == 1
+    assert preliminary[0].order.reports.count() == 1
+    # One carried a critical value, which started a critical result.
+    critical = ResultValue.objects.filter(report__order__in=orders, flag="C")
+    assert critical.count() == 1
+    assert CriticalResult.objects.filter(
+        order=critical.get().report.order, analyte=critical.get().analyte
+    ).exists()
+
+
+def test_the_demo_imaging_orders_hold_images_stored_through_the_dicom_path(county):
+    from lianxin.interfaces.dicom.viewer import viewer_config
+    from lianxin.interfaces.models import Instance, LinkStatus, Study
+
+    studies = Study.objects.select_related("order").order_by("id")
+    assert studies.count() >= 5
+    # Linked by accession number as C-STORE links them, with the worklist's Study UID.
+    assert {s.link_status for s in studies} == {LinkStatus.ACCESSION}
+    assert all(s.order.accession_number == s.accession_number for s in studies)
+    assert all(s.study_uid == s.order.study_uid for s in studies)
+    modalities = {m for s in studies for m in s.modalities.split("\\")}
+    assert modalities == {"CT", "MR", "US"}
+    statuses = {s.order.status for s in studies}
+    assert Status.COMPLETED in statuses and Status.IN_PROGRESS in statuses
+    # Real pixel data, in storage.
+    for instance in Instance.objects.all():
+        with instance.file.open("rb") as handle:
+            assert len(handle.read()) == instance.size > 5000
+    # The reader finds a study waiting with a prior study of the same patient to compare.
+    imaging = county.accounts["imaging"][0]
+    waiting = [
+        s.order
+        for s in studies
+        if s.order.status == Status.IN_PROGRESS and s.order.owner_id is None
+    ]
+    configs = [viewer_config(imaging, o) for o in waiting]
+    assert all(c and c["current"][0]["series"][0]["urls"] for c in configs)
+    compared = [c for c in configs if c["priors"]]
+    assert compared and compared[0]["priors"][0]["modalities"] == "CT"
+    # The order moved to "performed" through the diagnostics actions: a history step.
+    order = next(o for o in waiting if o.transitions.filter(name="perform").exists())
+    assert order.image_count >= 1
+
+
+def test_the_demo_ct_finds_an_order_on_its_worklist(county):
+    from pydicom.dataset import Dataset
+
+    from lianxin.interfaces.dicom.worklist import matching_orders
+    from lianxin.network.models import ApplicationEntity
+
+    step = Dataset()
+    step.Modality = "CT"
+    query = Dataset()
+    query.ScheduledProcedureStepSequence = [step]
+    ct = ApplicationEntity.objects.get(ae_title="CT_YXZX")
+    items = list(matching_orders(ct, query))
+    assert items and all(o.exam.modality == "CT" and not o.studies.exists() for o in items)

@@ -55,7 +55,10 @@ def test_a_scanned_barcode_offers_its_next_step_and_enter_records_it(
     page.wait_for_url(f"{live_server.url}/")
 
     page.goto(f"{live_server.url}/diagnostics/specimens/")
-    # The field has the focus: the scanner types into it and ends with Enter.
+    # The field has the focus: the scanner types into it and ends with Enter. The browser
+    # applies autofocus at its next rendering step, which a loaded machine may run after the
+    # load event: wait for the focus as a scanning user would, instead of typing into nothing.
+    page.wait_for_function("document.activeElement && document.activeElement.name === 'barcode'")
     page.keyboard.type("bl-5000")
     page.keyboard.press("Enter")
     # htmx puts the specimen in place; its next step's button takes the focus.

@@ -121,28 +121,11 @@ def test_a_step_out_of_turn_names_the_next_one(personas, centre, pathology):
         actions.do_advance_specimen(actor=centre.resident, barcode="BL-0201", to="processed")
 
 
-def test_code128_matches_an_independent_encoder():
-    from lianxin.diagnostics.barcode import code128_modules, code128_values
-
-    # Cross-checked against python-barcode 0.15: set B for letters, set C for digit runs.
-    assert code128_values("PA2611230001-1") == [
-        104, 48, 33, 99, 26, 11, 23, 0, 1, 100, 13, 17, 80, 106,
-    ]  # fmt: skip
-    modules = code128_modules("BL-0001")
-    assert modules.startswith("11010010000")  # start B
-    assert modules.endswith("1100011101011")  # stop and termination bar
-    assert len(modules) == 11 * 8 + 13  # start, B, L, -, code C, 00, 01, checksum; stop
-
-
 def _decode(modules: str) -> str:
-    """Read the modules back with the pattern table alone (sets B and C)."""
-    from lianxin.diagnostics.barcode import PATTERNS
+    """Read the modules back with python-barcode's own pattern table (sets B and C)."""
+    from barcode.charsets.code128 import CODES
 
-    by_bits = {}
-    for value, pattern in enumerate(PATTERNS[:106]):
-        by_bits["".join(("1" if i % 2 == 0 else "0") * int(w) for i, w in enumerate(pattern))] = (
-            value
-        )
+    by_bits = {bits: value for value, bits in enumerate(CODES)}
     values = [by_bits[modules[i : i + 11]] for i in range(0, len(modules) - 13, 11)]
     checksum = values.pop()
     assert checksum == (values[0] + sum(i * v for i, v in enumerate(values[1:], 1))) % 103
@@ -156,7 +139,16 @@ def _decode(modules: str) -> str:
 
 
 @pytest.mark.parametrize("text", ["BL-0001", "PA2611230001-1", "123456", "A12345B-9", "12"])
-def test_code128_reads_back_as_the_barcode(text):
-    from lianxin.diagnostics.barcode import code128_modules
+def test_the_label_barcode_reads_back_as_the_specimen_code(text):
+    from lianxin.core.barcodes import code128_modules
 
-    assert _decode(code128_modules(text)) == text
+    modules = code128_modules(text)
+    assert modules.endswith("1100011101011")  # stop and termination bar
+    assert _decode(modules) == text
+
+
+def test_a_label_barcode_refuses_characters_code_128_cannot_carry():
+    from lianxin.core.barcodes import code128_modules
+
+    with pytest.raises(ValueError):
+        code128_modules("标本-1")

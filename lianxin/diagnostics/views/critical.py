@@ -17,6 +17,7 @@ from lianxin.diagnostics import actions
 from lianxin.diagnostics.models import CriticalResult
 from lianxin.diagnostics.queries import critical_register
 from lianxin.diagnostics.views.common import require_perm, run_action
+from lianxin.patients.actions import record_patients_listed
 
 
 def _visible(request: HttpRequest):
@@ -30,6 +31,10 @@ def register(request: HttpRequest) -> HttpResponse:
     if request.GET.get("open") == "1":
         rows = rows.filter(status=Status.REQUESTED)
     page = Paginator(rows, 30).get_page(request.GET.get("page"))
+    # The rows name patients: audited as reads of those patients.
+    record_patients_listed(
+        actor=request.user, patients=[row.patient for row in page], channel="critical-results"
+    )
     return render(
         request,
         "diagnostics/critical_register.html",

@@ -14,6 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lianxin.core.access import access_for, get_for_user
@@ -27,6 +28,7 @@ from lianxin.diagnostics.queries import recognisable_results
 from lianxin.diagnostics.rules import ANALYTES, CRITICAL_FINDINGS, Priority, RetestReason
 from lianxin.diagnostics.views.common import require_perm, run_action
 from lianxin.network.models import CentreType
+from lianxin.patients.actions import record_patients_listed
 from lianxin.patients.models import Patient
 
 PAGE_SIZE = 25
@@ -47,6 +49,10 @@ def order_list(request: HttpRequest) -> HttpResponse:
     if status in Status.values:
         items = items.filter(status=status)
     page = Paginator(items, PAGE_SIZE).get_page(request.GET.get("page"))
+    # The rows name patients: audited as reads of those patients.
+    record_patients_listed(
+        actor=request.user, patients=[row.patient for row in page], channel="exam-orders"
+    )
     return render(
         request,
         "diagnostics/orders.html",
@@ -143,7 +149,7 @@ def order_detail(request: HttpRequest, id) -> HttpResponse:
             actions.do_mark_report_viewed(actor=request.user, order=order)
     reports = list(
         Report.objects.filter(order=order)
-        .select_related("author", "signed_by")
+        .select_related("author__practitioner", "signed_by__practitioner")
         .prefetch_related("values")
         .order_by("-version")
     )
@@ -154,7 +160,8 @@ def order_detail(request: HttpRequest, id) -> HttpResponse:
         if order.centre_type == CentreType.PATHOLOGY
         else []
     )
-    return render(
+    viewer = _viewer(request, order)
+    response = render(
         request,
         "diagnostics/order_detail.html",
         {
@@ -173,12 +180,28 @@ def order_detail(request: HttpRequest, id) -> HttpResponse:
             "can_amend": order.status == Status.COMPLETED
             and access.has_perm(Perm.SIGN_REPORT, order.performer_institution_id),
             "criticals": order.critical_results.order_by("-created_at"),
-            "history": order.history.select_related("actor"),
+            "history": order.history.select_related("actor__practitioner"),
+            "second_reader_required": actions.requires_second_reader(order),
             "analytes": [ANALYTES[c] for c in _analytes(order)],
             "critical_findings": CRITICAL_FINDINGS.get(order.centre_type, ()),
+            "viewer": viewer,
             "now": now,
         },
     )
+    if viewer is not None:
+        from lianxin.interfaces.dicom.viewer import VIEWER_CSP
+
+        response._csp_update = VIEWER_CSP
+    return response
+
+
+def _viewer(request: HttpRequest, order: ExamOrder) -> dict | None:
+    """The images of an imaging order that arrived over DICOM, for the reading viewer."""
+    if order.centre_type != CentreType.IMAGING:
+        return None
+    from lianxin.interfaces.dicom.viewer import viewer_config
+
+    return viewer_config(request.user, order)
 
 
 def _analytes(order: ExamOrder) -> tuple[str, ...]:
@@ -251,6 +274,7 @@ def order_act(request: HttpRequest, id) -> HttpResponse:
             actor=user,
             order=order,
             critical_finding=request.POST.get("critical_finding", ""),
+            single_reader_reason=request.POST.get("single_reader_reason", ""),
             expected_version=expected,
         ),
         "amend": lambda: actions.do_amend_report(
@@ -270,5 +294,20 @@ def order_act(request: HttpRequest, id) -> HttpResponse:
     }
     if step not in calls:
         raise PermissionDenied(_("Unknown step."))
-    run_action(request, calls[step], _("Done."))
+    run_action(request, calls[step], str(STEP_DONE[step]))
     return redirect("diagnostics:order-detail", id=order.external_id)
+
+
+# What each step's success message says was done (never a bare "Done.").
+STEP_DONE = {
+    "schedule": gettext_lazy("Exam scheduled."),
+    "perform": gettext_lazy("Exam recorded as done; the study is waiting for a reader."),
+    "claim": gettext_lazy("Study taken on; it is on your reading list."),
+    "release": gettext_lazy("Study released back to the worklist."),
+    "overflow": gettext_lazy("Study passed to the overflow centre."),
+    "draft": gettext_lazy("Report draft saved."),
+    "sign": gettext_lazy("Report signed and sent to the ordering site."),
+    "amend": gettext_lazy("Amended report signed and sent to the ordering site."),
+    "critical": gettext_lazy("Critical result raised; the ordering site is being notified."),
+    "cancel": gettext_lazy("Exam order cancelled."),
+}

@@ -15,6 +15,7 @@ from lianxin.diagnostics.queries import worklist
 from lianxin.diagnostics.rules import EXAMS, Priority
 from lianxin.diagnostics.views.common import CappedPaginator, require_perm
 from lianxin.network.models import CentreType, Institution
+from lianxin.patients.actions import record_patients_listed
 
 PAGE_SIZE = 30
 STATE_CHOICES = (
@@ -56,6 +57,10 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
         overdue=params.get("overdue") == "1",
     )
     page = CappedPaginator(items, PAGE_SIZE).get_page(params.get("page"))
+    # The rows name patients: audited as reads of those patients.
+    record_patients_listed(
+        actor=request.user, patients=[row.patient for row in page], channel="worklist"
+    )
     return render(
         request,
         "diagnostics/worklist.html",
