@@ -103,6 +103,8 @@ class ReadView(FhirView):
         if not _FHIR_ID.match(id):
             raise SearchError(f"{id!r} is not a FHIR resource id.")
         found = find_row(rtype, request.user, id)
+        if found is None and rtype.name == "Patient":
+            found = _merged_patient(rtype, request.user, id)
         if found is None:
             raise Http404(f"{resource_type}/{id} is not known.")
         source, row = found
@@ -162,3 +164,13 @@ class SearchView(FhirView):
         if query.offset > 0 and query.count:
             links.append({"relation": "previous", "url": url(max(query.offset - query.count, 0))})
         return links
+
+
+def _merged_patient(rtype, user, id: str):
+    """An old reference to a merged patient answers with the pointer to its survivor."""
+    from lianxin.interfaces.fhir.resources.patient import read_merged
+
+    merged = read_merged(user, id)
+    if merged is None:
+        return None
+    return find_row(rtype, user, str(merged.survivor().external_id))[0], merged

@@ -29,13 +29,16 @@ GENDER_SYSTEM = "http://hl7.org/fhir/administrative-gender"
 
 
 def _queryset():
-    return Patient.objects.prefetch_related(
+    return Patient.objects.select_related("merged_into").prefetch_related(
         Prefetch(
             "identifiers",
             queryset=PatientIdentifier.objects.select_related("institution").order_by(
                 "institution_id", "kind"
             ),
-        )
+        ),
+        Prefetch(
+            "merged_from", queryset=Patient.objects.only("external_id", "name", "merged_into_id")
+        ),
     )
 
 
@@ -67,7 +70,8 @@ def patient_to_fhir(patient: Patient, context: BuildContext) -> FhirPatient:
     identifiers.extend(_record_number(row) for row in patient.identifiers.all())
     data: dict[str, Any] = {
         "id": str(patient.external_id),
-        "active": True,
+        # A merged record stays readable as a pointer to its survivor (Patient.link).
+        "active": patient.merged_into_id is None,
         "name": [{"use": "official", "text": patient.name}],
         "gender": rules.GENDER_BY_SEX.get(patient.sex, "unknown"),
         "birthDate": patient.birth_date,
@@ -82,7 +86,39 @@ def patient_to_fhir(patient: Patient, context: BuildContext) -> FhirPatient:
         data["address"] = [{"use": "home", "text": patient.address}]
     if patient.deceased_on:
         data["deceasedDateTime"] = patient.deceased_on.isoformat()
+    links = _links(patient)
+    if links:
+        data["link"] = links
     return FhirPatient(**data)
+
+
+def _links(patient: Patient) -> list[dict[str, Any]]:
+    """``replaced-by`` on a merged record, ``replaces`` on the survivor (FHIR R4 Patient.link)."""
+    links = []
+    if patient.merged_into_id is not None:
+        survivor = patient.merged_into
+        links.append(
+            {
+                "other": reference("Patient", survivor.external_id, survivor.name),
+                "type": "replaced-by",
+            }
+        )
+    for merged in patient.merged_from.all():
+        links.append(
+            {"other": reference("Patient", merged.external_id, merged.name), "type": "replaces"}
+        )
+    return links
+
+
+def read_merged(user: Any, public_id: str) -> Patient | None:
+    """A merged record, read through an old reference, for a user who may see its survivor."""
+    with contextlib.suppress(ValueError, ValidationError):
+        merged = Patient.objects.filter(external_id=public_id, merged_into__isnull=False).first()
+        if merged is not None and (
+            Patient.objects.visible_to(user).filter(pk=merged.survivor().pk).exists()
+        ):
+            return merged
+    return None
 
 
 def _by_identifier(values: list[str], modifier: str | None) -> Q:
