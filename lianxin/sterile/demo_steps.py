@@ -1,0 +1,454 @@
+"""Demo step "sterile": a year of the county community's sterile supply centre (医共体消毒供应中心
+at the county hospital).
+
+The centre's two pre-vacuum sterilisers are the county hospital's registered equipment; two
+washer-disinfectors are registered beside them. The catalogue has eight sets (one an orthopaedic
+implant set). Packs belong to the county hospital's theatres and to the townships with an
+operating room or a delivery room; each goes round collection → cleaning → packing → sterilisation
+→ store → issue → receipt → use on a resident of its branch → collection, every few days.
+
+The history is generated in bulk (it is a replay of what the scans wrote) and holds by
+construction: a passing Bowie-Dick test every morning on each steriliser before its first load,
+the week's first load on each carries a biological indicator (negative, read the next day), every
+implant load waits for its negative BI. One load, about two months ago, has a positive BI: its
+recall is opened by the real action, finds the packs of every load since the last pass and the
+patients they were used on, and closes (the packs had all come back since).
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from collections import defaultdict
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from lianxin.demo.registry import register_step
+from lianxin.network.models import Capability, Equipment, EquipmentStatusChange
+from lianxin.sterile.actions import do_open_recall
+from lianxin.sterile.models import (
+    BiResult,
+    BowieDickTest,
+    InstrumentSet,
+    LoadStatus,
+    Machine,
+    Pack,
+    PackEvent,
+    SetItem,
+    SterilisationLoad,
+    WasherLoad,
+)
+from lianxin.sterile.rules import (
+    MachineKind,
+    Method,
+    Packaging,
+    PackStatus,
+    RecallReason,
+    Step,
+    shelf_life_days,
+)
+from lianxin.workforce.models import Practitioner
+
+STEP_ORDER = 160
+DAYS = 365
+SLOTS = (9, 14)  # load start hours on each steriliser
+USED_SHARE = 0.85  # packs used at the branch; the rest come back unused
+SETS = (
+    (
+        "QXFH",
+        "清创缝合包",
+        Packaging.NONWOVEN,
+        False,
+        [("持针器", 1), ("组织镊", 2), ("线剪", 1), ("弯盘", 1)],
+    ),
+    ("HYB", "换药包", Packaging.PAPER_PLASTIC, False, [("镊子", 2), ("弯盘", 1), ("治疗碗", 1)]),
+    (
+        "CB",
+        "产包",
+        Packaging.TEXTILE,
+        False,
+        [("侧切剪", 1), ("脐带剪", 1), ("止血钳", 2), ("持针器", 1)],
+    ),
+    ("FJB", "妇检包", Packaging.CREPE, False, [("窥阴器", 1), ("卵圆钳", 1)]),
+    (
+        "LWGB",
+        "阑尾切除包",
+        Packaging.NONWOVEN,
+        False,
+        [("手术刀柄", 1), ("组织剪", 1), ("止血钳", 8), ("拉钩", 2)],
+    ),
+    (
+        "QGB",
+        "气管切开包",
+        Packaging.NONWOVEN,
+        False,
+        [("气管撑开钳", 1), ("拉钩", 2), ("止血钳", 4)],
+    ),
+    ("XKB", "小儿静脉切开包", Packaging.PAPER_PLASTIC, False, [("眼科剪", 1), ("蚊式钳", 2)]),
+    (
+        "GKNG",
+        "骨科内固定植入包",
+        Packaging.RIGID,
+        True,
+        [("锁定接骨板", 1), ("皮质骨螺钉", 8), ("螺丝刀", 1)],
+    ),
+)
+PROCEDURES = {
+    "QXFH": "清创缝合术",
+    "HYB": "伤口换药",
+    "CB": "自然分娩接生",
+    "FJB": "妇科检查",
+    "LWGB": "阑尾切除术",
+    "QGB": "气管切开术",
+    "XKB": "静脉切开术",
+    "GKNG": "骨折切开复位内固定术",
+}
+
+
+def _aware(day: datetime.date, hour: float) -> datetime.datetime:
+    base = timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+    return base + datetime.timedelta(hours=hour)
+
+
+def _machines(county: Any, centre, operator) -> tuple[list[Machine], list[Machine]]:
+    hospital = county.county_hospital
+    sterilisers = list(
+        Equipment.objects.filter(department=centre, capability__code="sterile_supply")
+    )
+    capability = Capability.objects.get(code="sterile_supply")
+    since = _aware(county.options.today - datetime.timedelta(days=DAYS + 30), 8)
+    washers = []
+    for n in (1, 2):
+        equipment = Equipment.objects.create(
+            institution=hospital,
+            department=centre,
+            capability=capability,
+            name=f"{n}号全自动清洗消毒器",
+            model_name="全自动清洗消毒器",
+        )
+        EquipmentStatusChange.objects.create(
+            equipment=equipment, status=equipment.status, changed_at=since, note="demo"
+        )
+        washers.append(equipment)
+    out_s = [
+        Machine.objects.create(
+            centre=centre,
+            equipment=e,
+            kind=MachineKind.STERILISER,
+            method=Method.PRE_VACUUM_STEAM,
+            name=f"{n}号脉动真空灭菌器",
+        )
+        for n, e in enumerate(sterilisers, 1)
+    ]
+    out_w = [
+        Machine.objects.create(
+            centre=centre, equipment=e, kind=MachineKind.WASHER, method=Method.THERMAL, name=e.name
+        )
+        for e in washers
+    ]
+    return out_s, out_w
+
+
+@register_step("sterile", order=STEP_ORDER)
+def build_sterile(county: Any) -> None:
+    from lianxin.diagnostics.demo import patients_by_site
+
+    hospital = county.county_hospital
+    centre = county.departments.get((hospital.pk, "XDGY"))
+    if centre is None or "cssd" not in county.accounts:
+        return
+    operator = county.accounts["cssd"][0]
+    rng = random.Random(county.options.seed + 160)
+    sterilisers, washers = _machines(county, centre, operator)
+    if not sterilisers:
+        return
+    sets = {}
+    for code, name, packaging, implant, items in SETS:
+        s = InstrumentSet.objects.create(
+            centre=centre, code=code, name=name, packaging=packaging, is_implant=implant
+        )
+        SetItem.objects.bulk_create(SetItem(instrument_set=s, name=n, count=c) for n, c in items)
+        sets[code] = s
+    branches = [hospital] + [county.townships[i] for i in (0, 2, 5, 8) if i < len(county.townships)]
+    plan: list[tuple[Any, str]] = []
+    for branch in branches:
+        codes = ["QXFH", "HYB", "FJB", "CB"] if branch != hospital else list(sets)
+        per = 2 if branch != hospital else 3
+        plan += [(branch, code) for code in codes for _ in range(per)]
+    packs = Pack.objects.bulk_create(
+        Pack(
+            barcode=f"XD{index + 1:06d}",
+            instrument_set=sets[code],
+            centre=centre,
+            home=branch,
+            location=hospital,
+            status=PackStatus.COLLECTED,
+            cycle=1,
+            packaging=sets[code].packaging,
+        )
+        for index, (branch, code) in enumerate(plan)
+    )
+    patients = patients_by_site([b.pk for b in branches])
+    surgeons = defaultdict(list)
+    for pk, inst in Practitioner.objects.filter(
+        institution__in=branches, profession="physician"
+    ).values_list("pk", "institution_id"):
+        surgeons[inst].append(pk)
+    _history(county, rng, centre, operator, sterilisers, washers, packs, patients, surgeons)
+
+
+def _history(county, rng, centre, operator, sterilisers, washers, packs, patients, surgeons):
+    """Each pack's cycles from a year ago until now, as unsaved rows."""
+    today = county.options.today
+    now = timezone.now()
+    hospital_id = county.county_hospital.pk
+    failing_day = today - datetime.timedelta(days=60)
+    failing_day -= datetime.timedelta(days=failing_day.weekday())  # a Monday: the weekly BI
+    # Steriliser 1's first load that Monday fails its BI, read a day later: from then on the
+    # packs of its loads since the previous week's BI are held (none issued or used after it).
+    recall_at = _aware(failing_day, SLOTS[0] + 24)
+    scope_start = _aware(failing_day - datetime.timedelta(days=7), SLOTS[0])
+    book = _Book(centre, operator, sterilisers, washers, rng)
+    for pack in packs:
+        t = _aware(today - datetime.timedelta(days=DAYS), 8 + rng.random() * 48)
+        cycle, status = 1, PackStatus.COLLECTED
+        implant = pack.instrument_set.is_implant
+        branch = pack.home_id
+
+        while True:
+            load_at, key = book.slot(t)
+            if load_at > now - datetime.timedelta(hours=3):
+                break
+            load = book.load(key, load_at)
+            load.has_implant = load.has_implant or implant
+            book.event(
+                pack,
+                cycle,
+                Step.WASH,
+                load_at - datetime.timedelta(hours=1.5),
+                hospital_id,
+                actor=operator,
+                washer_key=(key[1], key[2]),
+            )
+            book.event(
+                pack,
+                cycle,
+                Step.PACK,
+                load_at - datetime.timedelta(minutes=40),
+                hospital_id,
+                actor=operator,
+                checker=operator,
+            )
+            book.event(
+                pack, cycle, Step.STERILISE, load_at, hospital_id, actor=operator, load_key=key
+            )
+            ready = load_at + datetime.timedelta(hours=26 if implant else 1.5)
+            book.event(pack, cycle, Step.STORE, ready, hospital_id, actor=operator, load_key=key)
+            status = PackStatus.STORED
+            pack.load_key, pack.sterilised_at = key, load.finished_at
+            pack.expires_at = load.finished_at + datetime.timedelta(
+                days=shelf_life_days(pack.packaging)
+            )
+            issue_at = ready + datetime.timedelta(hours=rng.uniform(2, 30))
+            held = key[0] == 0 and scope_start < load_at <= recall_at
+            if held and issue_at >= recall_at:
+                issue_at = None
+            if issue_at is None or issue_at > now:
+                if issue_at is None:  # quarantined in store, then reprocessed
+                    cycle += 1
+                    t = recall_at + datetime.timedelta(hours=2)
+                    book.event(pack, cycle, Step.COLLECT, t, hospital_id, actor=operator)
+                    status, pack.load_key = PackStatus.COLLECTED, None
+                    continue
+                break
+            book.event(pack, cycle, Step.ISSUE, issue_at, branch, actor=operator)
+            status = PackStatus.ISSUED
+            receive_at = issue_at + datetime.timedelta(hours=1.5)
+            if receive_at > now:
+                break
+            book.event(pack, cycle, Step.RECEIVE, receive_at, branch)
+            status = PackStatus.RECEIVED
+            use_at = receive_at + datetime.timedelta(hours=rng.uniform(3, 96))
+            people, doctors = patients.get(branch) or [], surgeons.get(branch) or []
+            back = receive_at + datetime.timedelta(days=rng.uniform(3, 6))
+            if held and use_at >= recall_at:  # the branch sends the recalled pack back
+                use_at, back = now, max(recall_at, receive_at) + datetime.timedelta(hours=6)
+            if use_at < now and people and doctors and rng.random() < USED_SHARE:
+                book.event(
+                    pack,
+                    cycle,
+                    Step.USE,
+                    use_at,
+                    branch,
+                    patient_id=rng.choice(people)[0],
+                    surgeon_id=rng.choice(doctors),
+                    procedure=PROCEDURES[pack.instrument_set.code],
+                )
+                status = PackStatus.USED
+                back = use_at + datetime.timedelta(hours=rng.uniform(4, 30))
+            if back > now:
+                break
+            cycle += 1
+            book.event(pack, cycle, Step.COLLECT, back, branch, actor=operator)
+            status, t = PackStatus.COLLECTED, back
+            pack.load_key = None
+        pack.cycle, pack.status = cycle, status
+        at_centre = status in (PackStatus.COLLECTED, PackStatus.STORED)
+        pack.location_id = hospital_id if at_centre else branch
+        if status == PackStatus.COLLECTED:
+            pack.sterilised_at = pack.expires_at = None
+    book.write(packs, failing_day)
+
+
+class _Book:
+    """The loads, washer runs, B-D tests and events of the generated year."""
+
+    def __init__(self, centre, operator, sterilisers, washers, rng) -> None:
+        self.centre, self.operator, self.rng = centre, operator, rng
+        self.sterilisers, self.washers = sterilisers, washers
+        self.loads: dict[tuple, SterilisationLoad] = {}
+        self.washer_loads: dict[tuple, WasherLoad] = {}
+        self.events: list[tuple] = []
+
+    def event(
+        self,
+        pack: Pack,
+        cycle: int,
+        step: str,
+        at: datetime.datetime,
+        where: int,
+        *,
+        actor=None,
+        checker=None,
+        patient_id: int | None = None,
+        surgeon_id: int | None = None,
+        procedure: str = "",
+        load_key: tuple | None = None,
+        washer_key: tuple | None = None,
+    ) -> None:
+        """One event as a row of plain values: a year of them is written in one executemany
+        (building 50,000 model instances costs more than the rest of the demo together)."""
+        self.events.append(
+            (pack.pk, cycle, step, at, getattr(actor, "pk", None), where, washer_key, load_key,
+             patient_id, procedure, surgeon_id, getattr(checker, "pk", None))
+        )  # fmt: skip
+
+    def slot(self, t: datetime.datetime) -> tuple[datetime.datetime, tuple]:
+        """The next load slot at least two hours (cleaning, packing) after ``t``."""
+        day = timezone.localdate(t)
+        ready = t + datetime.timedelta(hours=2)
+        hour = next((h for h in SLOTS if _aware(day, h) >= ready), None)
+        if hour is None:
+            day, hour = day + datetime.timedelta(days=1), SLOTS[0]
+        machine = self.rng.randrange(len(self.sterilisers))
+        return _aware(day, hour), (machine, day, hour)
+
+    def load(self, key: tuple, load_at: datetime.datetime) -> SterilisationLoad:
+        machine, day, hour = key
+        if (day, hour) not in self.washer_loads:
+            self.washer_loads[(day, hour)] = WasherLoad(
+                centre=self.centre,
+                machine=self.washers[hour % 2],
+                program="WD90",
+                started_at=load_at - datetime.timedelta(hours=1.5),
+                temperature=93,
+                minutes=5,
+                a0=self.rng.randint(2400, 3600),
+                passed=True,
+                operator=self.operator,
+            )
+        if key not in self.loads:
+            self.loads[key] = SterilisationLoad(
+                centre=self.centre,
+                machine=self.sterilisers[machine],
+                cycle_number=0,
+                program="PV134",
+                status=LoadStatus.RELEASED,
+                started_at=load_at,
+                operator=self.operator,
+                finished_at=load_at + datetime.timedelta(minutes=50),
+                temperature=134,
+                minutes=4,
+                pressure_kpa=self.rng.choice((205, 206, 207)),
+                physical_ok=True,
+                chemical_class=5,
+                chemical_ok=True,
+                released_at=load_at + datetime.timedelta(hours=1),
+                released_by=self.operator,
+            )
+        return self.loads[key]
+
+    def _write_events(self) -> None:
+        ops = connection.ops
+        table = PackEvent._meta.db_table
+        columns = (
+            "pack_id, cycle, step, at, actor_id, institution_id, washer_load_id, load_id, "
+            "patient_id, procedure, surgeon_id, checker_id, condition, note"
+        )
+        sql = f"INSERT INTO {table} ({columns}) VALUES ({', '.join(['%s'] * 14)})"  # noqa: S608
+        rows = [
+            (pack, cycle, step, ops.adapt_datetimefield_value(at), actor, where,
+             self.washer_loads[wk].pk if wk else None, self.loads[lk].pk if lk else None,
+             patient, procedure, surgeon, checker, "", "")
+            for pack, cycle, step, at, actor, where, wk, lk, patient, procedure, surgeon, checker
+            in self.events
+        ]  # fmt: skip
+        with connection.cursor() as cursor:
+            for start in range(0, len(rows), 5000):
+                cursor.executemany(sql, rows[start : start + 5000])
+
+    def write(self, packs: list[Pack], failing_day: datetime.date) -> None:
+        """Number the loads, give them their BIs (one positive), and write everything."""
+        failing_key = (0, failing_day, SLOTS[0])
+        numbers: dict[int, int] = defaultdict(int)
+        weeks: set[tuple] = set()
+        failed = None
+        ordered = sorted(self.loads.values(), key=lambda x: x.started_at)
+        for load in ordered:
+            machine = self.sterilisers.index(load.machine)
+            numbers[machine] += 1
+            load.cycle_number = numbers[machine]
+            week = (machine, *timezone.localdate(load.started_at).isocalendar()[:2])
+            if week in weeks and not load.has_implant:
+                continue
+            weeks.add(week)
+            load.bi_reason = "implant" if load.has_implant else "weekly"
+            load.bi_result = BiResult.NEGATIVE
+            load.bi_read_at = load.started_at + datetime.timedelta(hours=24)
+            load.bi_read_by = self.operator
+            first = self.loads.get(failing_key) is load
+            if failed is None and first and not load.has_implant:
+                failed = load
+                load.bi_result, load.status = BiResult.POSITIVE, LoadStatus.FAILED
+        SterilisationLoad.objects.bulk_create(ordered, batch_size=2000)
+        WasherLoad.objects.bulk_create(self.washer_loads.values(), batch_size=2000)
+        days = sorted(
+            {(self.sterilisers.index(x.machine), timezone.localdate(x.started_at)) for x in ordered}
+        )
+        BowieDickTest.objects.bulk_create(
+            (
+                BowieDickTest(
+                    machine=self.sterilisers[m],
+                    tested_at=_aware(day, 7.5),
+                    passed=True,
+                    operator=self.operator,
+                )
+                for m, day in days
+            ),
+            batch_size=2000,
+        )
+        self._write_events()
+        for pack in packs:
+            key = getattr(pack, "load_key", None)
+            pack.load = self.loads[key] if key else None
+        fields = ["cycle", "status", "location", "load", "sterilised_at", "expires_at"]
+        Pack.objects.bulk_update(packs, fields, batch_size=2000)
+        if failed is not None:
+            do_open_recall(
+                actor=self.operator,
+                reason=RecallReason.BI_POSITIVE,
+                load=failed,
+                now=failed.bi_read_at,
+            )
