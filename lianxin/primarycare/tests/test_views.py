@@ -1,0 +1,163 @@
+"""The pages as each persona sees them: the team's doctors work, another township's team and
+other counties get a 404, the commission reads figures only."""
+
+from __future__ import annotations
+
+import datetime
+from decimal import Decimal
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from lianxin.primarycare.actions import (
+    VisitInput,
+    do_record_key_population,
+    do_record_visit,
+)
+from lianxin.primarycare.assess import Measurements
+from lianxin.primarycare.models import Visit
+from lianxin.primarycare.tests.test_contracts import sign
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def contract(personas, family, today):
+    contract = sign(personas, family, starts_on=today - datetime.timedelta(days=20))
+    do_record_key_population(actor=personas.doctor, contract=contract, population="hypertension")
+    return contract
+
+
+def login(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_the_village_doctor_sees_the_resident_due_on_the_week_list(
+    personas, family, contract, django_assert_max_num_queries
+):
+    import time_machine
+
+    with time_machine.travel(timezone.now() + datetime.timedelta(days=14)):
+        client = login(family.villager)
+        with django_assert_max_num_queries(20):
+            page = client.get(reverse("primarycare:week"))
+    assert page.status_code == 200
+    assert "张三" in page.content.decode()
+
+
+def test_another_townships_team_gets_a_404_for_the_contract_and_the_visit_page(
+    personas, family, contract
+):
+    for user in (family.rival, personas.outsider):
+        client = login(user)
+        assert (
+            client.get(
+                reverse("primarycare:contract", kwargs={"id": contract.external_id})
+            ).status_code
+            == 404
+        )
+        url = reverse("primarycare:visit", kwargs={"id": contract.external_id})
+        assert client.post(url, {"mode": "clinic", "systolic": 130}).status_code == 404
+        assert "张三" not in client.get(reverse("primarycare:week")).content.decode()
+    assert not Visit.objects.exists()
+
+
+def test_recording_a_visit_takes_one_page(personas, family, contract):
+    client = login(family.villager)
+    url = reverse("primarycare:visit", kwargs={"id": contract.external_id})
+    page = client.get(url)
+    assert page.status_code == 200
+    plans = page.context["form"].initial["plans"]
+    response = client.post(
+        url,
+        {
+            "visited_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "mode": "home",
+            "plans": plans,
+            "systolic": "134",
+            "diastolic": "82",
+            "weight_kg": "63.5",
+            "medication": "氨氯地平",
+            "adherence": "regular",
+        },
+    )
+    assert response.status_code == 302
+    visit = Visit.objects.get()
+    assert visit.systolic == 134 and visit.site == personas.village_a
+
+
+def test_an_impossible_value_is_shown_on_the_form_and_nothing_is_written(family, contract):
+    client = login(family.villager)
+    url = reverse("primarycare:visit", kwargs={"id": contract.external_id})
+    response = client.post(
+        url,
+        {
+            "visited_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"),
+            "mode": "clinic",
+            "systolic": "80",
+            "diastolic": "120",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["diastolic"]
+    assert not Visit.objects.exists()
+
+
+def test_the_contract_prints_as_a_pdf_with_its_qr(personas, family, contract):
+    response = login(personas.doctor).get(
+        reverse("primarycare:contract-print", kwargs={"id": contract.external_id})
+    )
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+
+
+def test_the_commission_reads_the_figures_and_no_resident_row(personas, family, contract):
+    do_record_visit(
+        actor=family.villager,
+        contract=contract,
+        data=VisitInput(timezone.now(), "clinic", Measurements(systolic=130, diastolic=80)),
+    )
+    client = login(personas.commission)
+    page = client.get(reverse("primarycare:figures"))
+    assert page.status_code == 200
+    totals = page.context["figures"].totals
+    assert totals["contracted"] == 1 and totals["residents"] == 1
+    assert totals["htn_managed"] == 1 and totals["htn_controlled"] == 1
+    assert "张三" not in page.content.decode()
+    assert client.get(reverse("primarycare:week")).status_code == 403
+    assert (
+        client.get(reverse("primarycare:contract", kwargs={"id": contract.external_id})).status_code
+        == 403
+    )
+    export = client.get(reverse("primarycare:figures-export"))
+    assert export.status_code == 200 and export.content[:2] == b"PK"
+
+
+def test_figures_count_a_standardised_patient_after_four_face_to_face_visits(
+    personas, family, contract
+):
+    from lianxin.primarycare import figures
+    from lianxin.primarycare.models import Team
+
+    now = timezone.now()
+    for days, mode in ((18, "clinic"), (12, "home"), (8, "phone"), (5, "clinic"), (1, "home")):
+        do_record_visit(
+            actor=family.villager,
+            contract=contract,
+            data=VisitInput(
+                now - datetime.timedelta(days=days),
+                mode,
+                Measurements(systolic=150, diastolic=85, glucose=Decimal("6.0")),
+            ),
+        )
+    result = figures.compute(Team.objects.filter(pk=family.team.pk), timezone.localdate().year)
+    row = result.by_team[0]
+    assert row["htn_managed"] == 1
+    assert row["htn_standard"] == 1  # 4 face-to-face; the phone call does not count
+    assert row["htn_controlled"] == 0  # 150/85 is not below 140/90
+    assert row["contract_rate"] == 100.0
