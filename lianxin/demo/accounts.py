@@ -44,6 +44,14 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     # The network administrator acts for the county community's lead hospital.
     DemoAccount("network", Role.NETWORK_ADMIN, "county"),
     DemoAccount("commission", Role.COMMISSION, "commission"),
+    # The patient index's administrators: the county hospital's, and the demo township's (who
+    # also keeps its village clinics' index); a merge across the two is proposed and confirmed.
+    DemoAccount("mpi", Role.MPI_ADMIN, "county"),
+    DemoAccount("mpitown", Role.MPI_ADMIN, "township"),
+    # The community's sterile supply centre, and a nurse of the township's surgery who receives,
+    # uses and returns its packs.
+    DemoAccount("cssd", Role.STERILE_STAFF, "county", "XDGY"),
+    DemoAccount("nurse", Role.NURSE, "township", "WK"),
 )
 
 

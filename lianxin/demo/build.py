@@ -1,9 +1,10 @@
-"""Build the demo county: run the registered steps in one transaction, then audit once.
+"""Build the demo county: run the registered steps in one transaction, then audit the history.
 
 This is fixture generation of a synthetic world, not user activity: the steps write rows directly
-(``bulk_create``), and the audit log gets a single summary row ``demo.build`` instead of one row
-per generated record. The whole build is one transaction, so a failed build leaves nothing behind
-and a finished one is recognised by its audit row.
+(``bulk_create``); the last step writes the audit rows of that history afterwards, in time order
+and hash-chained (``lianxin.demo.history``), and a summary row ``demo.build`` closes the build.
+The whole build is one transaction, so a failed build leaves nothing behind and a finished one is
+recognised by its audit row.
 """
 
 from __future__ import annotations
@@ -18,9 +19,12 @@ from django.db import connection, transaction
 
 from lianxin.core import audit
 from lianxin.core.models import AuditEvent
+from lianxin.core.notify import outbound_suppressed
 from lianxin.demo import registry
 from lianxin.demo.accounts import build_accounts
 from lianxin.demo.context import DemoCounty, DemoOptions
+from lianxin.demo.emergency_access import build_break_glass
+from lianxin.demo.history import build_audit_history
 from lianxin.demo.inbox import build_inbox
 from lianxin.demo.network import build_network
 from lianxin.demo.residents import build_residents
@@ -34,8 +38,11 @@ registry.register_step("network", build_network, order=10)
 registry.register_step("workforce", build_workforce, order=20)
 registry.register_step("residents", build_residents, order=30)
 registry.register_step("accounts", build_accounts, order=40)
+registry.register_step("break-glass", build_break_glass, order=890)
 # After every app's steps: replay the last days into the demo logins' inboxes.
 registry.register_step("inbox", build_inbox, order=900)
+# Last: the audit rows of everything generated, so the audit log holds the county's history.
+registry.register_step("audit", build_audit_history, order=950)
 
 
 def is_built() -> bool:
@@ -72,7 +79,8 @@ def build_county(
     registry.discover()
     county = DemoCounty(options=options, rng=random.Random(options.seed))
     started = time.perf_counter()
-    with transaction.atomic(), _large_page_cache():
+    # A build writes what happened before now: its inboxes hold it, but nobody is texted about it.
+    with transaction.atomic(), _large_page_cache(), outbound_suppressed():
         for step in registry.steps():
             began = time.perf_counter()
             step.fn(county)

@@ -25,7 +25,7 @@ from lianxin.demo import county as geo
 from lianxin.demo.context import DemoCounty
 from lianxin.network.models import Institution
 from lianxin.patients.models import IdentifierKind, Patient, PatientIdentifier, Sex
-from lianxin.patients.pinyin import name_initials
+from lianxin.patients.pinyin import name_initials, name_sound
 from lianxin.patients.rules import MRN_DIGITS
 
 # Age pyramid of a rural county with working-age out-migration, by 5-year band (0-4 … 95-99):
@@ -91,7 +91,7 @@ def _resident_rows(county: DemoCounty) -> Iterator[tuple[Patient, Institution, b
     options = county.options
     today_ordinal = options.today.toordinal()
     names = _Names()
-    initials_cache: dict[str, str] = {}
+    initials_cache: dict[str, tuple[str, str]] = {}
     villages, weights = _plan_villages(county)
     township_by_id = {t.pk: t for t in county.townships}
     town_names = {t.code: t.name for t in geo.TOWNSHIPS}
@@ -120,9 +120,10 @@ def _resident_rows(county: DemoCounty) -> Iterator[tuple[Patient, Institution, b
                 birth_ordinal -= 1  # every code of that day is taken: the day before
             birth = datetime.date.fromordinal(birth_ordinal)
             name = names.draw(rng, sex)
-            initials = initials_cache.get(name)
-            if initials is None:
-                initials = initials_cache[name] = name_initials(name)
+            keys = initials_cache.get(name)
+            if keys is None:
+                keys = initials_cache[name] = (name_initials(name), name_sound(name))
+            initials, sound = keys
             township = township_by_id[village.parent_id]
             village_name = village.short_name.removesuffix("卫生室")
             elderly = band >= 15
@@ -131,6 +132,7 @@ def _resident_rows(county: DemoCounty) -> Iterator[tuple[Patient, Institution, b
                 external_id=uuid.UUID(int=rng.getrandbits(128), version=4),
                 name=name,
                 name_initials=initials,
+                name_sound=sound,
                 sex=sex,
                 birth_date=birth,
                 id_number=make_id_number(geo.COUNTY_CODE, birth, order),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from types import SimpleNamespace
 from wsgiref.util import setup_testing_defaults
 
 import pytest
@@ -10,6 +11,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from lianxin.core.management.commands import serve as serve_module
+from lianxin.interfaces.dicom import server as dicom_server
 from lianxin.network.models import Institution
 from lianxin.patients.models import Patient
 from lianxin.testing.factories import InstitutionFactory
@@ -34,7 +36,18 @@ def demo_mode(settings):
 def served(monkeypatch):
     calls = []
     monkeypatch.setattr(serve_module, "waitress_serve", lambda app, **kw: calls.append(kw))
+    monkeypatch.setattr(dicom_server, "start", _dicom_start(calls))
     return calls
+
+
+def _dicom_start(calls):
+    """The DICOM service as the demo starts it, recorded instead of listening."""
+
+    def start(host, port, ae_title, *, block=True):
+        calls.append({"dicom": (host, port, ae_title, block)})
+        return SimpleNamespace(server_address=(host, port))
+
+    return start
 
 
 def test_the_demo_command_refuses_outside_demo_mode(settings):
@@ -81,7 +94,20 @@ def test_the_demo_prints_url_logins_and_build_time_before_serving(demo_mode, ser
     assert output.index("Built in") < output.index("Demo logins") < output.index("http://")
     for username in ("village", "township", "specialist", "network", "commission"):
         assert f"  {username} " in output
-    assert served == [{"host": "127.0.0.1", "port": 8123, "threads": 4, "ident": "lianxin"}]
+    assert served[-1] == {"host": "127.0.0.1", "port": 8123, "threads": 4, "ident": "lianxin"}
+
+
+def test_the_demo_starts_the_dicom_service_beside_the_web_server(demo_mode, served):
+    output = run("demo", *SMALL, "--hl7-port", "-1")
+    assert served[0] == {"dicom": ("127.0.0.1", 11112, "LIANXIN", False)}
+    assert "DICOM service: AE title LIANXIN on 127.0.0.1:11112" in output
+    assert "CT_YXZX" in output
+    served.clear()
+    output = run("demo", "--hl7-port", "-1", "--dicom-port", "11400", "--dicom-ae-title", "PACS")
+    assert served[0] == {"dicom": ("127.0.0.1", 11400, "PACS", False)}
+    served.clear()
+    output = run("demo", "--hl7-port", "-1", "--dicom-port", "-1")
+    assert "DICOM" not in output and len(served) == 1
 
 
 def test_the_demo_rejects_a_negative_resident_count(demo_mode):

@@ -17,9 +17,12 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
+from lianxin.core import audit_checkpoint
 from lianxin.core.management.commands.serve import add_server_arguments, serve
 from lianxin.core.models import AuditEvent
+from lianxin.core.pdf import FontUnavailable, find_font
 from lianxin.core.permissions import Role
+from lianxin.core.schedule import Scheduler
 from lianxin.demo.accounts import DEMO_ACCOUNTS
 from lianxin.demo.build import BUILD_ACTION, build_county, database_is_empty, is_built
 from lianxin.demo.context import (
@@ -55,6 +58,8 @@ def reset_database() -> None:
             Path(f"{path}{suffix}").unlink(missing_ok=True)
     else:
         call_command("flush", interactive=False, verbosity=0)
+    # The audit log went with the database; its checkpoints would otherwise report it cut.
+    audit_checkpoint.discard()
 
 
 class Command(BaseCommand):
@@ -83,6 +88,24 @@ class Command(BaseCommand):
             "--no-serve", action="store_true", help="build (if needed) and stop, do not serve"
         )
         add_server_arguments(parser)
+        parser.add_argument(
+            "--hl7-port",
+            type=int,
+            default=2575,
+            help="port of the HL7 v2 / MLLP listener started beside the web server (-1: none)",
+        )
+        parser.add_argument(
+            "--dicom-port",
+            type=int,
+            default=settings.DICOM_PORT,
+            help=f"port of the DICOM service started beside the web server "
+            f"(default {settings.DICOM_PORT}; -1: none)",
+        )
+        parser.add_argument(
+            "--dicom-ae-title",
+            default=settings.DICOM_AE_TITLE,
+            help=f"the DICOM service's AE title (default {settings.DICOM_AE_TITLE})",
+        )
 
     def handle(self, *args, **options):
         if not settings.DEMO_MODE:
@@ -108,12 +131,47 @@ class Command(BaseCommand):
         else:
             self._build(options)
         self._print_logins()
+        try:
+            find_font()
+        except FontUnavailable as exc:
+            self.stdout.write(f"\nNote: printed forms will not work yet. {exc}")
         if options["no_serve"]:
             return
         host, port = options["host"], options["port"]
+        if options["hl7_port"] >= 0:
+            from lianxin.interfaces.hl7.server import start_in_thread
+
+            hl7_port = start_in_thread(host, options["hl7_port"])
+            self.stdout.write(f"HL7 MLLP listener (ORU^R01 results) on {host}:{hl7_port}")
+        if options["dicom_port"] >= 0:
+            self._start_dicom(host, options["dicom_port"], options["dicom_ae_title"])
         self.stdout.write(f"\nLianxin demo at http://{host}:{port}/ (Ctrl+C to stop)\n")
         self.stdout.flush()
-        serve(host=host, port=port, threads=options["threads"])
+        # No worker runs beside the demo: its server process escalates overdue items itself.
+        scheduler = Scheduler()
+        scheduler.start()
+        try:
+            serve(host=host, port=port, threads=options["threads"])
+        finally:
+            scheduler.stop()
+
+    def _start_dicom(self, host: str, port: int, ae_title: str) -> None:
+        """The DICOM service in threads of this process (pynetdicom serves each association in
+        a thread of its own), for the modalities and workstations the demo registered."""
+        from lianxin.interfaces.dicom.demo import DEVICES
+        from lianxin.interfaces.dicom.server import start
+        from lianxin.interfaces.management.commands.dicom import banner
+
+        try:
+            server = start(host, port, ae_title, block=False)
+        except OSError as exc:
+            self.stderr.write(f"DICOM service could not start on {host}:{port}: {exc}")
+            return
+        devices = ", ".join(title for title, *_rest in DEVICES)
+        self.stdout.write(
+            f"{banner(host, server.server_address[1], ae_title)} "
+            f"(worklist, storage, query/retrieve; the demo's devices: {devices})"
+        )
 
     def _build(self, options) -> None:
         self.stdout.write(
