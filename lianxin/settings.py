@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "csp",
     "django_filters",
     "django_htmx",
     "django_tasks",
@@ -61,6 +63,10 @@ INSTALLED_APPS = [
     "lianxin.referrals",
     "lianxin.diagnostics",
     "lianxin.outreach",
+    "lianxin.primarycare",
+    "lianxin.emergency",
+    "lianxin.sterile",
+    "lianxin.indicators",
     "lianxin.interfaces",
     "lianxin.demo",
 ]
@@ -76,6 +82,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
@@ -104,6 +111,9 @@ TEMPLATES = [
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
     DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+        # Ours keeps the audit log's append-only triggers across `flush`.
+        DATABASES["default"]["ENGINE"] = "lianxin.core.dbbackends.sqlite3"
     if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["TEST"] = {"NAME": env_str("LIANXIN_TEST_DB_NAME", None)}
 else:
@@ -112,7 +122,7 @@ else:
         SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
-            "ENGINE": "django.db.backends.sqlite3",
+            "ENGINE": "lianxin.core.dbbackends.sqlite3",
             "NAME": SQLITE_PATH,
             "OPTIONS": {
                 # WAL lets readers run while the worker writes; IMMEDIATE makes write transactions
@@ -169,6 +179,18 @@ STATIC_ROOT = DATA_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = DATA_DIR / "media"
 MEDIA_URL = "/media/"
+# The DICOM service (`lianxin dicom`): where it listens and its AE title (docs/interfaces/dicom.md).
+DICOM_HOST = env_str("LIANXIN_DICOM_HOST", "0.0.0.0")  # noqa: S104 - modalities are elsewhere
+DICOM_PORT = env_int("LIANXIN_DICOM_PORT", 11112)
+DICOM_AE_TITLE = env_str("LIANXIN_DICOM_AE_TITLE", "LIANXIN")
+# The address clients reach DICOMweb at (``https://pacs.example/``), for the RetrieveURL and
+# BulkDataURI it gives; empty: taken from each request's Host.
+DICOMWEB_BASE_URL = env_str("LIANXIN_DICOMWEB_BASE_URL", "")
+# Orthanc as the archive behind Lianxin (docs/interfaces/dicom.md): stored instances are
+# forwarded to its REST API and read back over its DICOMweb when the local file is gone.
+ORTHANC_URL = env_str("LIANXIN_ORTHANC_URL", "")
+# Keep the local file of an instance once Orthanc holds it (default: the pixels live in Orthanc).
+ORTHANC_KEEP_FILES = env_bool("LIANXIN_ORTHANC_KEEP_FILES", default=False)
 WHITENOISE_USE_FINDERS = True
 if MODE != "test":
     # WhiteNoise indexes STATIC_ROOT at start; without `collectstatic` it serves from the finders.
@@ -192,11 +214,15 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "lianxin.core.rest.Pagination",
     "PAGE_SIZE": 50,
-    "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    "DEFAULT_FILTER_BACKENDS": ["lianxin.core.filters.StrictFilterBackend"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "lianxin.core.rest.exception_handler",
 }
 SPECTACULAR_SETTINGS = {
+    # Swagger UI from the installed sidecar package, not a CDN (the intranet has no internet).
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
     "TITLE": "Lianxin API",
     "DESCRIPTION": "连心 medical-community platform: registry, people, patients and workflows.",
     "VERSION": "0.1.0",
@@ -211,6 +237,10 @@ SPECTACULAR_SETTINGS = {
         "PatientSexEnum": "lianxin.patients.models.Sex",
         "PractitionerSexEnum": "lianxin.workforce.models.PractitionerSex",
         "PostingKindEnum": "lianxin.outreach.rules.PostingKind",
+        "FeedKindEnum": "lianxin.indicators.models.FeedKind",
+        "EmergencyConditionEnum": "lianxin.emergency.models.CONDITION_CHOICES",
+        "PackConditionEnum": "lianxin.sterile.rules.Condition",
+        "FeedFormatEnum": "lianxin.indicators.models.FeedFormat",
         "ActivityKindEnum": "lianxin.outreach.rules.ActivityKind",
         "CoBuiltSpecialtyStatusEnum": "lianxin.outreach.rules.SpecialtyStatus",
         "FollowUpKindEnum": "lianxin.referrals.rules.FollowUpKind",
@@ -238,10 +268,60 @@ if MODE == "production" and not DEBUG:
     SECURE_CONTENT_TYPE_NOSNIFF = True
     SECURE_REFERRER_POLICY = "same-origin"
 
+# Behind HTTPS: cookies only over HTTPS, browsers told to use HTTPS only (HSTS), plain HTTP
+# redirected. Lianxin usually sits behind a TLS-terminating proxy, which must set
+# X-Forwarded-Proto.
+if SESSION_COOKIE_SECURE:
+    SECURE_HSTS_SECONDS = env_int("LIANXIN_HSTS_SECONDS", 365 * 24 * 3600)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("LIANXIN_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = False
+    # An intranet host name is never on the browsers' preload list.
+    SILENCED_SYSTEM_CHECKS += ["security.W021"]
+    SECURE_SSL_REDIRECT = env_bool("LIANXIN_SSL_REDIRECT", default=True)
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_NAME = "__Secure-sessionid"
+    CSRF_COOKIE_NAME = "__Secure-csrftoken"
+# HTTPS is not always there in a county intranet; without LIANXIN_SECURE_COOKIES the deploy check
+# would warn about what the operator chose. Each silenced check is listed with that reason.
+if not SESSION_COOKIE_SECURE:
+    SILENCED_SYSTEM_CHECKS += ["security.W004", "security.W008", "security.W012", "security.W016"]
+
+# Content-Security-Policy (django-csp): scripts, styles and everything else from this site only;
+# the pages use no inline script or style. The reading viewer (dwv) decodes images in script
+# workers from this site, without WebAssembly or blob: workers; its page adds one narrow
+# exception of its own (interfaces.dicom.viewer.VIEWER_CSP).
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:", "blob:"],
+        "font-src": ["'self'", "data:"],
+        "connect-src": ["'self'"],
+        "worker-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'self'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
+
 # Outbound notification channels (SMS gateway …) for urgent messages; see lianxin.core.notify.
 LIANXIN_NOTIFICATION_CHANNELS = env_list(
     "LIANXIN_NOTIFICATION_CHANNELS", ["lianxin.core.notify.ConsoleChannel"]
 )
+
+# How often the workers (and the demo server) escalate overdue workflow items, in minutes.
+LIANXIN_ESCALATE_EVERY_MINUTES = env_int("LIANXIN_ESCALATE_EVERY_MINUTES", 2)
+
+# Signed checkpoints of the audit chain's head, written outside the database (a file, and the
+# log) every N rows and on every `lianxin audit verify`, so that cutting the newest rows and
+# rewinding the head is still detected. Empty: no checkpoint file (the test suite's default).
+LIANXIN_AUDIT_CHECKPOINT_FILE = env_str(
+    "LIANXIN_AUDIT_CHECKPOINT_FILE",
+    "" if MODE == "test" else str(DATA_DIR / "audit-checkpoints.jsonl"),
+)
+LIANXIN_AUDIT_CHECKPOINT_EVERY = env_int("LIANXIN_AUDIT_CHECKPOINT_EVERY", 100)
 
 # The CJK TrueType font embedded in printed forms (paths separated by ":"); empty: the usual
 # Debian locations (see lianxin.core.pdf).

@@ -1,6 +1,10 @@
 """Settings for the test suite: the production settings in test mode, with a fast hasher."""
 
+import atexit
 import os
+import shutil
+import tempfile
+from pathlib import Path
 
 os.environ.setdefault("LIANXIN_MODE", "test")
 
@@ -14,8 +18,12 @@ PASSWORD_HASHERS = [
 ]
 DATABASES["default"].setdefault("TEST", {})
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
-    DATABASES["default"]["TEST"]["NAME"] = None  # in-memory
+    DATABASES["default"]["TEST"]["NAME"] = ":memory:"
 INSTALLED_APPS = [*INSTALLED_APPS, "lianxin.core.tests.workflowapp"]
 STORAGES["staticfiles"] = {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}
 # Tests assert the English source strings; core/tests/test_translations.py checks zh-Hans.
 LANGUAGE_CODE = "en"
+# Files the tests store (the demo county's DICOM images, uploads) go to a directory of this test
+# process, removed when it ends, not into the data directory of the working copy.
+MEDIA_ROOT = Path(tempfile.mkdtemp(prefix="lianxin-test-media-"))
+atexit.register(shutil.rmtree, MEDIA_ROOT, ignore_errors=True)

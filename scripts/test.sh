@@ -15,4 +15,13 @@ if { [ ! -x /usr/bin/chromium ] || [ ! -f /usr/share/fonts/truetype/wqy/wqy-micr
     apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
         apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null
 fi
-exec .venv/bin/python -m pytest "$@"
+# The DICOM tests: dcmtk's echoscu/findscu/storescu/movescu/getscu, and Orthanc with its
+# DICOMweb plugin as the archive behind Lianxin.
+if { ! command -v storescu >/dev/null || ! command -v Orthanc >/dev/null \
+        || [ ! -e /usr/share/orthanc/plugins/libOrthancDicomWeb.so ]; } \
+    && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq dcmtk orthanc orthanc-dicomweb >/dev/null
+fi
+# One worker per core (pytest-xdist); LIANXIN_TEST_WORKERS=0 runs in one process.
+exec .venv/bin/python -m pytest -n "${LIANXIN_TEST_WORKERS:-auto}" "$@"
