@@ -1,0 +1,131 @@
+"""HL7 v2 results in: ORU^R01 messages per second, each acknowledged (AA after its commit), sent
+by python-hl7's MLLP client to ``lianxin hl7`` on one connection and on four at once.
+
+    .venv/bin/python bench/hl7_throughput.py --db sqlite [--messages 200]
+    .venv/bin/python bench/hl7_throughput.py --db postgres [--messages 200]
+
+Each message is a final blood count (3 OBX) for an order of its own: parse and validate
+(hl7apy), map, store the signed report version and its values, the log row and the audit rows.
+The listener binds 127.0.0.1:21300 (h13's range) unless --port says otherwise.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+from _common import bench_database, machine, server_environment, setup_django
+
+
+def _fixtures(count: int) -> list[str]:
+    from lianxin.core.models import User
+    from lianxin.diagnostics import actions
+    from lianxin.diagnostics.catalogue import sync_catalogue
+    from lianxin.diagnostics.models import ExamItem, ServiceAgreement
+    from lianxin.interfaces.hl7.mappings import sync_default_mappings
+    from lianxin.interfaces.models import Hl7Peer
+    from lianxin.testing.factories import DepartmentFactory
+    from lianxin.testing.personas import build_personas
+
+    sync_catalogue()
+    sync_default_mappings()
+    personas = build_personas()
+    lab = DepartmentFactory(
+        institution=personas.county_a,
+        name="检验中心",
+        code="JYZX",
+        kind="shared_centre",
+        centre_type="laboratory",
+    )
+    ServiceAgreement.objects.create(
+        site=personas.township_a, centre=lab, centre_type="laboratory", starts_on="2020-01-01"
+    )
+    Hl7Peer.objects.create(
+        name="LIS",
+        sending_application="LIS",
+        sending_facility="COUNTYLAB",
+        institution=personas.county_a,
+        user=User.objects.create(username="hl7-lis", display_name="县检验中心LIS"),
+    )
+    cbc = ExamItem.objects.get(code="CBC")
+    return [
+        actions.do_order_exam(
+            actor=personas.doctor, patient=personas.patient, exam=cbc
+        ).accession_number
+        for _ in range(count)
+    ]
+
+
+def _send(port: int, messages: list[str], codes: list[str]) -> None:
+    from hl7.client import MLLPClient
+
+    from lianxin.interfaces.tests.hl7.messages import ack_code
+
+    with MLLPClient("127.0.0.1", port) as client:
+        for message in messages:
+            codes.append(ack_code(client.send_message(message))[0])
+
+
+def _rate(port: int, batches: list[list[str]]) -> tuple[float, list[str]]:
+    codes: list[str] = []
+    threads = [threading.Thread(target=_send, args=(port, b, codes)) for b in batches]
+    started = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    seconds = time.perf_counter() - started
+    return sum(len(b) for b in batches) / seconds, codes
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--messages", type=int, default=200, help="per run (one and four)")
+    parser.add_argument("--port", type=int, default=21300)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as folder, contextlib.ExitStack() as stack:
+        if args.db == "postgres":
+            url, _created = stack.enter_context(bench_database("bench_h13_hl7"))
+        else:
+            url = ""
+        env = server_environment(url, folder)
+        if not url:
+            env.pop("DATABASE_URL")
+            env["LIANXIN_SQLITE_PATH"] = f"{folder}/bench.sqlite3"
+        setup_django(env)
+        from django.core.management import call_command
+
+        from lianxin.interfaces.hl7.samples import oru
+
+        call_command("migrate", verbosity=0)
+        accessions = _fixtures(2 * args.messages)
+        listener = subprocess.Popen(
+            [sys.executable, "-m", "lianxin.cli", "hl7", "--port", str(args.port)],
+            env=env,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        try:
+            print(listener.stdout.readline().strip())
+            messages = [oru(f"B{n}", acc) for n, acc in enumerate(accessions)]
+            one, codes_one = _rate(args.port, [messages[: args.messages]])
+            rest = messages[args.messages :]
+            four, codes_four = _rate(args.port, [rest[i::4] for i in range(4)])
+        finally:
+            listener.terminate()
+            listener.wait(10)
+    print(machine())
+    print(f"database: {args.db}; {args.messages} ORU^R01 (3 OBX each) per run")
+    print(f"one connection:   {one:7.1f} messages/s  ({codes_one.count('AA')} AA)")
+    print(f"four connections: {four:7.1f} messages/s  ({codes_four.count('AA')} AA)")
+    print(f"ratio four/one: {four / one:.2f}; target ≥ 500 messages/s on one connection")
+
+
+if __name__ == "__main__":
+    main()
