@@ -79,8 +79,13 @@ def _uuid(rng: random.Random) -> uuid.UUID:
 
 
 def _at(day: datetime.date, rng: random.Random) -> datetime.datetime:
-    return timezone.make_aware(
+    """A working-hours moment of ``day``, never later than now: what happened today happened
+    before the build (a contract signed "at 13:43" at three in the morning is in the future)."""
+    moment = timezone.make_aware(
         datetime.datetime.combine(day, datetime.time(8 + rng.randrange(9), rng.randrange(60)))
+    )
+    return min(
+        moment, timezone.now().replace(second=0, microsecond=0) - datetime.timedelta(minutes=1)
     )
 
 

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
+import time_machine
 from django.db.models import Count
+from django.utils import timezone
 
 from lianxin.core.workflow import Status
 from lianxin.demo.context import DemoOptions
@@ -83,3 +87,26 @@ def test_children_and_pregnancies_follow_their_schedules_in_the_demo(county):
         assert Assessment.objects.filter(plan__programme=programme).exists()
     child = FollowUpPlan.objects.filter(programme="child").select_related("patient").first()
     assert child.anchor_on == child.patient.birth_date
+
+
+def test_nothing_the_year_writes_is_dated_after_the_build(county):
+    # Built with today's date, the year's last day includes today: its contracts, plans and
+    # visits happened before the build, whatever the hour (a build at 03:00 once signed
+    # contracts "at 13:43").
+    latest = timezone.now()
+    for model in (Contract, FollowUpPlan, Visit):
+        assert not model.objects.filter(created_at__gt=latest).exists(), model.__name__
+        assert not model.objects.filter(updated_at__gt=latest).exists(), model.__name__
+    assert not Visit.objects.filter(visited_at__gt=latest).exists()
+
+
+def test_a_working_hours_moment_of_today_is_never_later_than_now():
+    import random
+
+    from lianxin.primarycare.demo import _at
+
+    early = timezone.make_aware(datetime.datetime(2026, 3, 2, 3, 0))
+    with time_machine.travel(early, tick=False):
+        moments = [_at(early.date(), random.Random(n)) for n in range(50)]
+    assert max(moments) < early
+    assert timezone.localtime(min(moments)).date() == early.date()
