@@ -24,6 +24,7 @@ NAVIGATION = [
     (_("Family doctors"), "primarycare:week", Perm.FAMILY_DOCTOR),
     (_("Family-doctor figures"), "primarycare:figures", Perm.VIEW_AGGREGATES),
     (_("Emergency desk"), "emergency:desk", Perm.EMERGENCY_ROUTING),
+    (_("Emergency minutes saved"), "emergency:savings", Perm.VIEW_AGGREGATES),
     (_("Sterile supply"), "sterile:home", Perm.USE_STERILE),
     (_("Institutions"), "network:institution-list", Perm.VIEW_REGISTRY),
     (_("Practitioners"), "workforce:practitioner-list", Perm.VIEW_REGISTRY),

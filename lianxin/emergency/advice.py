@@ -107,7 +107,8 @@ class Advice:
     def minutes_saved(self) -> float | None:
         if self.advised is None or self.default is None:
             return None
-        return max(0.0, self.default.minutes - self.advised.minutes)
+        # Both to a tenth first, as a case stores them: the desk and the case say the same.
+        return max(0.0, round(round(self.default.minutes, 1) - round(self.advised.minutes, 1), 1))
 
     def route(self, option: Option) -> list[tuple[float, float]]:
         """The road route to an option, as (lat, lon) points (straight for an estimate)."""

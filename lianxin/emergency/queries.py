@@ -2,7 +2,8 @@
 
 - ``savings(cases, by)``: cases, minutes saved in all and per case, grouped by month, year,
   capability or stationed expert — counts and sums only, so the health commission may read it.
-- ``month_summary(desks, day)``: the home card's line.
+- ``month_summary(desks, day)``: the home card's line; ``posting_savings(posting)``: the
+  posting page's.
 - ``plan_stationing(network, capability, at)``: for each branch that cannot give the treatment
   now but has the rooms for it, how much an expert stationed there would cut the
   population-weighted minutes to treatment across the villages.
@@ -67,6 +68,15 @@ def month_summary(desks: Iterable[int], day: datetime.date) -> dict[str, Any]:
     first = day.replace(day=1)
     found = GreenChannelCase.objects.filter(
         desk_institution_id__in=list(desks), call_at__date__gte=first
+    ).aggregate(n=Count("id"), saved=Sum("minutes_saved"))
+    return {"cases": found["n"] or 0, "saved": round(found["saved"] or 0)}
+
+
+def posting_savings(posting: Any) -> dict[str, Any]:
+    """The green-channel cases a posting made possible and the minutes they saved (counts and
+    sums only: the posting's page shows what the stationing is worth)."""
+    found = GreenChannelCase.objects.filter(
+        credited_posting=posting, minutes_saved__isnull=False
     ).aggregate(n=Count("id"), saved=Sum("minutes_saved"))
     return {"cases": found["n"] or 0, "saved": round(found["saved"] or 0)}
 
@@ -203,9 +213,13 @@ def plan_stationing(
 
 
 def case_scope_for_figures(user: Any) -> QuerySet:
-    """Cases whose figures a user may read: their own desks' and destinations' cases, or, for
-    the health commission, every case in their division (aggregates only are shown)."""
+    """Cases whose figures a user may read (aggregates only are shown): their own desks' and
+    destinations' cases; for the health commission, every case in their division; for an
+    outreach office, also the cases credited to the postings it sees (what its stationings
+    saved)."""
     from lianxin.core.access import access_for
+    from lianxin.core.permissions import Perm
+    from lianxin.outreach.models import Posting
 
     access = access_for(user)
     if access.is_commission:
@@ -213,4 +227,10 @@ def case_scope_for_figures(user: Any) -> QuerySet:
         for prefix in access.commission_prefixes:
             condition |= Q(desk_institution__division_code__startswith=prefix)
         return GreenChannelCase.objects.filter(condition)
-    return GreenChannelCase.objects.visible_to(user)
+    own = GreenChannelCase.objects.visible_to(user)
+    if access.has_perm(Perm.MANAGE_OUTREACH) and not access.is_superuser:
+        postings = Posting.objects.visible_to(user).values("pk")
+        return GreenChannelCase.objects.filter(
+            Q(pk__in=own.values("pk")) | Q(credited_posting__in=postings)
+        )
+    return own

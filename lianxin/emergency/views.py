@@ -26,6 +26,27 @@ _svg_cache: dict[tuple[int, int], str] = {}
 _svg_lock = threading.Lock()
 
 
+FIGURE_PERMS = (Perm.EMERGENCY_ROUTING, Perm.VIEW_AGGREGATES, Perm.MANAGE_OUTREACH)
+
+
+def _tabs(request: HttpRequest) -> dict[str, bool]:
+    """Which of the app's tabs the user may open (the commission sees the figures, not the
+    desk)."""
+    access = access_for(request.user)
+    figures = any(access.has_perm(p) for p in FIGURE_PERMS)
+    return {
+        "desk": access.has_perm(Perm.EMERGENCY_ROUTING),
+        # The receiving sites' clinicians see the cases brought to them.
+        "cases": access.has_perm(Perm.EMERGENCY_ROUTING) or access.has_perm(Perm.PERFORM_SERVICE),
+        "figures": figures,
+        "network": access.has_perm(Perm.VIEW_REGISTRY),
+    }
+
+
+def _render(request: HttpRequest, template: str, context: dict, status: int = 200):
+    return render(request, template, {**context, "tabs": _tabs(request)}, status=status)
+
+
 def _network_or_none(request: HttpRequest) -> RoadNetwork | None:
     return inputs.networks_for(request.user).defer("graph_data", "table_data").first()
 
@@ -58,8 +79,8 @@ def desk(request: HttpRequest) -> HttpResponse:
             if exc.code == "ambiguous_village":
                 context["matches"] = inputs.search_villages(request.user, request.GET.get("q", ""))
             status = 400
-            return render(request, "emergency/desk.html", context, status=status)
-    return render(request, "emergency/desk.html", context)
+            return _render(request, "emergency/desk.html", context, status=status)
+    return _render(request, "emergency/desk.html", context)
 
 
 def _overlay(result, network) -> dict:
@@ -137,7 +158,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
     cases = GreenChannelCase.objects.visible_to(request.user).select_related(
         "advised", "chosen", "village", "credited_practitioner"
     )[:100]
-    return render(request, "emergency/cases.html", {"cases": cases})
+    return _render(request, "emergency/cases.html", {"cases": cases})
 
 
 @login_required
@@ -158,7 +179,7 @@ def case_detail(request: HttpRequest, id) -> HttpResponse:
             )
             .exclude(pk=case.chosen_id)
         )
-    return render(
+    return _render(
         request,
         "emergency/case_detail.html",
         {"case": case, "times": fields, "may_refer": may_refer, "targets": targets},
@@ -180,26 +201,16 @@ step_views = {
 
 @login_required
 def savings_view(request: HttpRequest) -> HttpResponse:
-    access = access_for(request.user)
-    if not (
-        access.has_perm(Perm.EMERGENCY_ROUTING)
-        or access.has_perm(Perm.VIEW_AGGREGATES)
-        or access.has_perm(Perm.MANAGE_OUTREACH)
-    ):
+    if not _tabs(request)["figures"]:
         raise PermissionDenied(_("Your role does not see these figures."))
     cases = queries.case_scope_for_figures(request.user)
     groups = {by: queries.savings(cases, by) for by in queries.GROUPS}
-    return render(request, "emergency/savings.html", {"groups": groups})
+    return _render(request, "emergency/savings.html", {"groups": groups})
 
 
 @login_required
 def planner_view(request: HttpRequest) -> HttpResponse:
-    access = access_for(request.user)
-    if not (
-        access.has_perm(Perm.MANAGE_OUTREACH)
-        or access.has_perm(Perm.EMERGENCY_ROUTING)
-        or access.has_perm(Perm.VIEW_AGGREGATES)
-    ):
+    if not _tabs(request)["figures"]:
         raise PermissionDenied(_("Your role does not plan stationings."))
     network = _network_or_none(request)
     catalogue = Capability.objects.filter(kind="procedure").order_by("code")
@@ -207,7 +218,7 @@ def planner_view(request: HttpRequest) -> HttpResponse:
     result = None
     if network is not None and catalogue.filter(code=code).exists():
         result = queries.plan_stationing(network, code)
-    return render(
+    return _render(
         request,
         "emergency/planner.html",
         {"network": network, "catalogue": catalogue, "code": code, "result": result},
@@ -244,7 +255,7 @@ def network_view(request: HttpRequest) -> HttpResponse:
         )
         for name, kmh in rules.ROAD_SPEEDS_KMH.items()
     ]
-    return render(
+    return _render(
         request,
         "emergency/network.html",
         {

@@ -250,3 +250,50 @@ def test_a_dispatch_system_opens_and_times_a_case_through_the_api_with_the_desks
         {"field": "arrival_at"},
         content_type="application/json",
     ).status_code in (403, 404)
+
+
+def _open_trauma_case(desk, world) -> None:
+    desk.post(
+        reverse("emergency:case-open"),
+        {"village": str(world.p.village_a.external_id), "condition": "severe_trauma"},
+    )
+
+
+def test_the_commission_reaches_the_figures_from_its_menu_and_sees_no_desk_tabs(world, desk):
+    _open_trauma_case(desk, world)
+    commission = world.p.client("commission")
+    savings = reverse("emergency:savings")
+    assert f'href="{savings}"' in commission.get(reverse("home")).content.decode()
+    page = commission.get(savings).content.decode()
+    assert "张伟" in page
+    for hidden in ("emergency:desk", "emergency:cases"):
+        assert f'href="{reverse(hidden)}"' not in page, hidden
+    # The desk has its own menu entry and every tab.
+    own = desk.get(savings).content.decode()
+    assert f'href="{reverse("emergency:desk")}"' in own
+    assert f'href="{reverse("emergency:cases")}"' in own
+
+
+def test_an_outreach_office_sees_what_its_postings_saved_and_no_other_communitys(world, desk):
+    from django.test import Client
+
+    from lianxin.testing.factories import MembershipFactory, UserFactory
+
+    _open_trauma_case(desk, world)
+    saved = GreenChannelCase.objects.get().minutes_saved
+    assert saved > 10
+
+    def officer(name, institution):
+        user = UserFactory(username=name)
+        MembershipFactory(user=user, institution=institution, role="outreach_officer")
+        client = Client()
+        client.force_login(user)
+        return client
+
+    ours = officer("office_a", world.p.county_a)
+    assert "张伟" in ours.get(reverse("emergency:savings")).content.decode()
+    posting = ours.get(reverse("outreach:posting", kwargs={"id": world.posting.external_id}))
+    line = posting.content.decode().split('id="posting-emergency-savings"', 1)[1].split("</dd>")[0]
+    assert "1" in line and str(round(saved)) in line
+    theirs = officer("office_b", world.p.county_b)
+    assert "张伟" not in theirs.get(reverse("emergency:savings")).content.decode()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 
+from django.apps import apps
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
@@ -132,6 +133,12 @@ def posting_detail(request: HttpRequest, id) -> HttpResponse:
             ):
                 return redirect("outreach:posting", id=posting.external_id)
     activities = posting.activities.select_related("recorded_by").order_by("-on", "-pk")
+    emergency = None
+    if apps.is_installed("lianxin.emergency"):
+        # A read of the emergency app's aggregate: the minutes this stationing saved.
+        from lianxin.emergency.queries import posting_savings
+
+        emergency = posting_savings(posting)
     return render(
         request,
         "outreach/posting_detail.html",
@@ -141,6 +148,7 @@ def posting_detail(request: HttpRequest, id) -> HttpResponse:
             "activity_form": activity_form if may_record else None,
             "cancel_form": CancelForm() if manages and not posting.is_cancelled else None,
             "may_change_period": manages and not posting.is_cancelled,
+            "emergency": emergency,
         },
     )
 
