@@ -58,3 +58,24 @@ def test_the_demo_county_keeps_the_pattern_and_the_desk_runs_the_case_from_home(
     saved = client.get(reverse("emergency:savings")).content.decode()
     assert advice.advised.credited.practitioner_name in saved
     assert GreenChannelCase.objects.filter(minutes_saved__gt=0).exists()
+
+
+def test_in_the_demo_county_the_far_village_goes_to_the_county_once_the_posting_ends(
+    county, time_machine
+):
+    from lianxin.outreach.models import Posting
+
+    village = far_village(county, RoadNetwork.objects.get())
+    posting = Posting.objects.get(role_at_host="外科驻点主任")
+    origin = Origin(float(village.latitude), float(village.longitude), village.name, village)
+    time_machine.move_to(
+        datetime.datetime.combine(
+            posting.ends_on + datetime.timedelta(days=1), datetime.time(2, 0), datetime.UTC
+        ),
+        tick=False,
+    )
+    advice = advise(origin, "severe_trauma", networks=RoadNetwork.objects.all())
+    assert advice.advised.site == county.county_hospital
+    assert advice.minutes_saved == 0
+    name = posting.practitioner.name
+    assert any(name in m and posting.ends_on.isoformat() in m for m in advice.missing)
