@@ -463,7 +463,9 @@ def advise(
         if plan:
             plans.append(plan)
 
-    default = _default_option(definitive, condition, minutes, by_id, found, caps, columns)
+    # Against the county hospital as the advice ranks it: for a STEMI far from any PCI centre,
+    # its fibrinolysis, the treatment the patient would have had there.
+    default = _default_option(ranked, condition, minutes, by_id, found, caps, columns)
     missing = _missing(condition, ranked, minutes, by_id, at, treatments)
     if network is None:
         notes.insert(
@@ -489,7 +491,8 @@ def advise(
 
 
 def _default_option(definitive, condition, minutes, by_id, found, caps, columns) -> Option | None:
-    """The county hospital's option for the definitive treatment (the nearest county hospital)."""
+    """The county hospital's option among the ranked ones (the nearest county hospital that
+    can treat): the destination a case is measured against."""
     county = sorted(
         (pk for pk in minutes if by_id[pk].tier == rules.DEFAULT_DESTINATION_TIER),
         key=lambda pk: minutes[pk],

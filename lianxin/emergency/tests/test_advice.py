@@ -10,6 +10,7 @@ import pytest
 from lianxin.emergency.advice import AdviceError, Origin, advise
 from lianxin.emergency.models import RoadNetwork
 from lianxin.network.actions import do_change_equipment_status
+from lianxin.testing.factories import PractitionerFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -79,10 +80,20 @@ def test_stemi_far_from_any_pci_centre_gets_fibrinolysis_first(world):
         capability=Capability.objects.get(code="thrombolysis_stemi"),
         granted_on=datetime.date(2020, 1, 1),
     )
+    cardiologist = PractitionerFactory(name="郑心", institution=world.p.county_a)
+    Credential.objects.create(
+        practitioner=cardiologist,
+        capability=Capability.objects.get(code="thrombolysis_stemi"),
+        granted_on=datetime.date(2020, 1, 1),
+    )
     advice = _ask(world, "stemi")
     assert advice.advised.site == world.p.township_a
     assert advice.advised.treatment.capability == "thrombolysis_stemi"
     assert any("120" in n for n in advice.notes)
+    # Measured against what the county hospital would have given: its fibrinolysis.
+    assert advice.default.site == world.p.county_a
+    assert advice.default.treatment.capability == "thrombolysis_stemi"
+    assert advice.minutes_saved > 10
 
 
 def test_without_a_road_network_the_answer_is_an_estimate_and_says_so(world):
