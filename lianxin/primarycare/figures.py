@@ -16,6 +16,7 @@ from typing import Any
 from django.db.models import Count, Exists, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, ExtractMonth
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from lianxin.core.access import access_for
 from lianxin.core.permissions import Perm
@@ -49,6 +50,23 @@ COUNTS = (
     "chronic_managed",
     "admitted",
 )
+# The counts' column headings in the Excel export.
+COUNT_LABELS = {
+    "residents": _("Residents"),
+    "contracted": _("Contracted"),
+    "key_residents": _("Key-population residents"),
+    "key_contracted": _("Key-population residents contracted"),
+    "htn_managed": _("Hypertension patients managed"),
+    "htn_standard": _("Hypertension: standardised management"),
+    "htn_controlled": _("Hypertension: blood pressure controlled"),
+    "dm_managed": _("Type-2 diabetes patients managed"),
+    "dm_standard": _("Type-2 diabetes: standardised management"),
+    "dm_controlled": _("Type-2 diabetes: glucose controlled"),
+    "due": _("Follow-ups due"),
+    "on_time": _("Follow-ups on time"),
+    "chronic_managed": _("Chronic patients managed"),
+    "admitted": _("Chronic patients admitted"),
+}
 RATES = {
     "contract_rate": ("contracted", "residents"),
     "key_contract_rate": ("key_contracted", "key_residents"),

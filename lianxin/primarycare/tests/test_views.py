@@ -88,6 +88,12 @@ def test_recording_a_visit_takes_one_page(personas, family, contract):
     assert response.status_code == 302
     visit = Visit.objects.get()
     assert visit.systolic == 134 and visit.site == personas.village_a
+    # The contract page names people, never by their user name.
+    page = client.get(response["Location"]).content.decode()
+    consent = next(part for part in page.split("</dd>") if "张三 ·" in part)
+    assert "王医生" in consent and str(personas.doctor.display_name) not in consent
+    assert "李村医" in page
+    assert f"{timezone.localtime(visit.visited_at):%Y-%m-%d %H:%M}" in page
 
 
 def test_an_impossible_value_is_shown_on_the_form_and_nothing_is_written(family, contract):
@@ -161,3 +167,62 @@ def test_figures_count_a_standardised_patient_after_four_face_to_face_visits(
     assert row["htn_standard"] == 1  # 4 face-to-face; the phone call does not count
     assert row["htn_controlled"] == 0  # 150/85 is not below 140/90
     assert row["contract_rate"] == 100.0
+
+
+def test_the_excel_export_is_aggregates_with_labelled_columns(personas, family, contract):
+    import io
+
+    from openpyxl import load_workbook
+
+    from lianxin.primarycare import figures
+
+    export = login(personas.commission).get(reverse("primarycare:figures-export"))
+    assert export.status_code == 200
+    book = load_workbook(io.BytesIO(export.content), read_only=True)
+    cells = [
+        str(value)
+        for sheet in book.worksheets
+        for row in sheet.iter_rows(values_only=True)
+        for value in row
+        if value is not None
+    ]
+    assert len(book.sheetnames) == 4
+    assert "张三" not in " ".join(cells)  # aggregates only: no resident
+    assert not set(figures.COUNTS) & set(cells)  # every count is headed by its label
+    teams = book.worksheets[1]
+    head = next(teams.iter_rows(values_only=True))
+    assert str(figures.COUNT_LABELS["htn_managed"]) in head
+    row = next(teams.iter_rows(min_row=2, values_only=True))
+    assert row[head.index(str(figures.COUNT_LABELS["contracted"]))] == 1
+
+
+def test_a_managed_patient_counts_as_admitted_once_the_county_hospital_records_arrival(
+    personas, family, contract
+):
+    from lianxin.primarycare import figures
+    from lianxin.primarycare.models import Team
+    from lianxin.referrals.actions import (
+        do_accept_referral,
+        do_create_referral,
+        do_record_arrival,
+    )
+
+    def admission_figures():
+        teams = Team.objects.filter(pk=family.team.pk).select_related("institution")
+        return figures.compute(teams, timezone.localdate().year).totals
+
+    up = do_create_referral(
+        actor=personas.doctor,
+        patient=personas.patient,
+        direction="up",
+        performer_institution=personas.county_a,
+        reason="血压控制不佳",
+        diagnosis_text="高血压",
+    )
+    totals = admission_figures()
+    assert (totals["chronic_managed"], totals["admitted"]) == (1, 0)  # sent, not arrived
+    do_accept_referral(actor=personas.specialist, referral=up)
+    do_record_arrival(actor=personas.specialist, referral=up)
+    totals = admission_figures()
+    assert (totals["chronic_managed"], totals["admitted"]) == (1, 1)
+    assert totals["admission_rate"] == 100.0

@@ -66,8 +66,9 @@ def figures_export(request: HttpRequest) -> HttpResponse:
     sheet.append([_("Year"), result.year, _("Reference day"), str(result.reference_day)])
     head = [r.name + " (%)" for r in rules]
     counts = list(figures.COUNTS)
+    count_head = [str(figures.COUNT_LABELS[c]) for c in counts]
     teams = book.create_sheet(_("Teams"))
-    teams.append([_("Township"), _("Team"), *head, *counts])
+    teams.append([_("Township"), _("Team"), *head, *count_head])
     for row in result.by_team:
         teams.append(
             [
@@ -78,7 +79,7 @@ def figures_export(request: HttpRequest) -> HttpResponse:
             ]
         )
     towns = book.create_sheet(_("Townships"))
-    towns.append([_("Township"), *head, *counts])
+    towns.append([_("Township"), *head, *count_head])
     for row in result.by_township:
         towns.append(
             [row["township"].name, *(row[r.key] for r in rules), *(row[c] for c in counts)]
@@ -91,8 +92,8 @@ def figures_export(request: HttpRequest) -> HttpResponse:
             _("Month"),
             _("Contracts signed"),
             _("Follow-up visits"),
-            _("Due"),
-            _("On time"),
+            _("Follow-ups due"),
+            _("Follow-ups on time"),
             _("On time (%)"),
         ]
     )
