@@ -62,6 +62,9 @@ SHARE_PHONE = 0.08
 SHARE_LAPSED = 0.12  # chronic plans whose last follow-up was missed: overdue today
 VILLAGES_PER_TEAM = 12
 BATCH = 5000
+# bulk_update writes one CASE WHEN per field with a branch per row, which PostgreSQL reads row by
+# row: a batch costs rows², so the plans' update goes in smaller batches (5,000 took minutes each).
+UPDATE_BATCH = 500
 HYPERTENSION_BY_AGE = ((35, 0.12), (55, 0.28), (65, 0.42))
 DIABETES_BY_AGE = ((35, 0.05), (55, 0.10), (65, 0.14))
 
@@ -515,7 +518,7 @@ def _follow_ups(contracts, chronic_of, anchors, rng, now, written: Written) -> N
             "uncontrolled_in_a_row",
             "escalation_level",
         ],
-        batch_size=BATCH,
+        batch_size=UPDATE_BATCH,
     )
     FollowUpPlanTransition.objects.bulk_create(history, batch_size=BATCH)
     written.plans, written.visits = len(plans), len(visits)
