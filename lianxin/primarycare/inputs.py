@@ -99,6 +99,12 @@ class SignContractForm(ActionForm):
         )
 
 
+def _choose_first(field: forms.ChoiceField) -> None:
+    """The page's list starts blank, so that nothing is recorded by leaving the first choice
+    (the field's choices, which the API offers, stay as they are)."""
+    field.widget.choices = [("", "—"), *field.choices]
+
+
 class RenewContractForm(ActionForm):
     """Renew the contract for another period (``do_renew_contract``)."""
 
@@ -126,6 +132,9 @@ class TerminateContractForm(ActionForm):
     reason = forms.ChoiceField(label=_("Reason"), choices=TerminationReason.choices)
     note = forms.CharField(label=_("Note"), max_length=200, required=False)
 
+    def setup(self) -> None:
+        _choose_first(self.fields["reason"])
+
     def act(self, data: dict[str, Any]):
         return actions.do_terminate_contract(
             actor=self.user, contract=self.target, reason=data["reason"], note=data["note"]
@@ -151,6 +160,9 @@ class RecordKeyPopulationForm(ActionForm):
         widget=DATE,
         required=False,
     )
+
+    def setup(self) -> None:
+        _choose_first(self.fields["population"])
 
     def act(self, data: dict[str, Any]):
         return actions.do_record_key_population(

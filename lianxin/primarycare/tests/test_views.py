@@ -226,3 +226,37 @@ def test_a_managed_patient_counts_as_admitted_once_the_county_hospital_records_a
     totals = admission_figures()
     assert (totals["chronic_managed"], totals["admitted"]) == (1, 1)
     assert totals["admission_rate"] == 100.0
+
+
+def test_the_contract_page_offers_renewal_only_when_it_is_open_and_no_preset_choices(
+    personas, family, contract
+):
+    import time_machine
+
+    from lianxin.primarycare.rules import RENEW_FROM_DAYS_BEFORE_END
+
+    client = login(personas.doctor)
+    url = reverse("primarycare:contract", kwargs={"id": contract.external_id})
+    page = client.get(url)
+    assert not page.context["may_renew"]
+    html = page.content.decode()
+    assert reverse("primarycare:renew", kwargs={"id": contract.external_id}) not in html
+    assert f"{page.context['renew_from']:%Y-%m-%d}" in html
+    # Leaving a list as it is records nothing: the key population and the reason start blank.
+    assert '<option value="" selected>—</option>' in html
+    opens = contract.ends_on - datetime.timedelta(days=RENEW_FROM_DAYS_BEFORE_END)
+    with time_machine.travel(
+        timezone.make_aware(datetime.datetime.combine(opens, datetime.time(9)))
+    ):
+        client = login(personas.doctor)  # the first session has expired by then
+        page = client.get(url)
+    assert page.context["may_renew"]
+    assert reverse("primarycare:renew", kwargs={"id": contract.external_id}) in (
+        page.content.decode()
+    )
+    response = client.post(
+        reverse("primarycare:terminate", kwargs={"id": contract.external_id}), {"reason": ""}
+    )
+    contract.refresh_from_db()
+    assert contract.status == "active"
+    assert response.status_code in (200, 302)

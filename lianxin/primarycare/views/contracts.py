@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 from typing import Any
 
 from django.contrib import messages
@@ -9,6 +10,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianxin.core.adapters import page_step, submit
@@ -24,6 +26,7 @@ from lianxin.primarycare.inputs import (
     TerminateContractForm,
 )
 from lianxin.primarycare.models import Contract, ContractStatus
+from lianxin.primarycare.rules import RENEW_FROM_DAYS_BEFORE_END
 from lianxin.primarycare.views.common import require_family_doctor
 
 
@@ -55,6 +58,7 @@ def contract_detail(request: HttpRequest, id) -> HttpResponse:
     contract = load_contract(request, id)
     record_patient_read(actor=request.user, patient=contract.patient, channel="contract")
     user = request.user
+    renew_from = contract.ends_on - datetime.timedelta(days=RENEW_FROM_DAYS_BEFORE_END)
     context = {
         "contract": contract,
         "lines": contract.lines.select_related("package").prefetch_related("package__items"),
@@ -68,6 +72,10 @@ def contract_detail(request: HttpRequest, id) -> HttpResponse:
         "terminate_form": TerminateContractForm(user=user, target=contract),
         "key_population_form": RecordKeyPopulationForm(user=user, target=contract),
         "may_change": contract.status in (ContractStatus.ACTIVE, ContractStatus.RENEWED),
+        # do_renew_contract's window: the form shows once renewal is open.
+        "may_renew": contract.status == ContractStatus.ACTIVE
+        and timezone.localdate() >= renew_from,
+        "renew_from": renew_from,
     }
     return render(request, "primarycare/contract.html", context)
 
