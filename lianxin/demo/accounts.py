@@ -49,9 +49,11 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
     DemoAccount("mpi", Role.MPI_ADMIN, "county"),
     DemoAccount("mpitown", Role.MPI_ADMIN, "township"),
     # The community's sterile supply centre, and a nurse of the township's surgery who receives,
-    # uses and returns its packs.
+    # uses and returns its packs (the centre's second person, who checks packing, is last).
     DemoAccount("cssd", Role.STERILE_STAFF, "county", "XDGY"),
     DemoAccount("nurse", Role.NURSE, "township", "WK"),
+    # A second person of the centre: packing is checked by someone other than the packer.
+    DemoAccount("cssd2", Role.STERILE_STAFF, "county", "XDGY"),
 )
 
 

@@ -9,8 +9,9 @@ operating room or a delivery room; each goes round collection → cleaning → p
 
 The history is generated in bulk (it is a replay of what the scans wrote) and holds by
 construction: a passing Bowie-Dick test every morning on each steriliser before its first load,
-the week's first load on each carries a biological indicator (negative, read the next day), every
-implant load waits for its negative BI. One load, about two months ago, has a positive BI: its
+the week's first load on each carries a biological indicator (negative, read the next day), the
+implant set runs in loads of its own that are released only on their negative BI, packing is
+checked by the centre's second person. One load, about two months ago, has a positive BI: its
 recall is opened by the real action, finds the packs of every load since the last pass and the
 patients they were used on, and closes (the packs had all come back since).
 """
@@ -54,6 +55,8 @@ from lianxin.workforce.models import Practitioner
 STEP_ORDER = 160
 DAYS = 365
 SLOTS = (9, 14)  # load start hours on each steriliser
+# Implant sets run in loads of their own (at 11): such a load waits for its BI, the others do not.
+IMPLANT_SLOTS = (11,)
 USED_SHARE = 0.85  # packs used at the branch; the rest come back unused
 SETS = (
     (
@@ -196,11 +199,18 @@ def build_sterile(county: Any) -> None:
         institution__in=branches, profession="physician"
     ).values_list("pk", "institution_id"):
         surgeons[inst].append(pk)
-    _history(county, rng, centre, operator, sterilisers, washers, packs, patients, surgeons)
+    # Packing is checked by a second person of the centre (the checker is never the packer);
+    # the demo township's nurse receives and uses its packs.
+    checker = county.accounts.get("cssd2", (operator,))[0]
+    nurse = county.accounts.get("nurse")
+    branch_staff = {nurse[2].pk: nurse[0]} if nurse else {}
+    people = (operator, checker, branch_staff)
+    _history(county, rng, centre, people, sterilisers, washers, packs, patients, surgeons)
 
 
-def _history(county, rng, centre, operator, sterilisers, washers, packs, patients, surgeons):
+def _history(county, rng, centre, people, sterilisers, washers, packs, patients, surgeons):
     """Each pack's cycles from a year ago until now, as unsaved rows."""
+    operator, checker, branch_staff = people
     today = county.options.today
     now = timezone.now()
     hospital_id = county.county_hospital.pk
@@ -210,7 +220,7 @@ def _history(county, rng, centre, operator, sterilisers, washers, packs, patient
     # packs of its loads since the previous week's BI are held (none issued or used after it).
     recall_at = _aware(failing_day, SLOTS[0] + 24)
     scope_start = _aware(failing_day - datetime.timedelta(days=7), SLOTS[0])
-    book = _Book(centre, operator, sterilisers, washers, rng)
+    book = _Book(centre, operator, sterilisers, washers, rng, failing=(failing_day, SLOTS[0]))
     for pack in packs:
         t = _aware(today - datetime.timedelta(days=DAYS), 8 + rng.random() * 48)
         cycle, status = 1, PackStatus.COLLECTED
@@ -218,7 +228,7 @@ def _history(county, rng, centre, operator, sterilisers, washers, packs, patient
         branch = pack.home_id
 
         while True:
-            load_at, key = book.slot(t)
+            load_at, key = book.slot(t, implant=implant)
             if load_at > now - datetime.timedelta(hours=3):
                 break
             load = book.load(key, load_at)
@@ -239,12 +249,16 @@ def _history(county, rng, centre, operator, sterilisers, washers, packs, patient
                 load_at - datetime.timedelta(minutes=40),
                 hospital_id,
                 actor=operator,
-                checker=operator,
+                checker=checker,
             )
             book.event(
                 pack, cycle, Step.STERILISE, load_at, hospital_id, actor=operator, load_key=key
             )
             ready = load_at + datetime.timedelta(hours=26 if implant else 1.5)
+            if ready > now:  # an implant load still waiting for its BI
+                status, pack.load_key = PackStatus.STERILISING, key
+                pack.sterilised_at = pack.expires_at = None
+                break
             book.event(pack, cycle, Step.STORE, ready, hospital_id, actor=operator, load_key=key)
             status = PackStatus.STORED
             pack.load_key, pack.sterilised_at = key, load.finished_at
@@ -268,7 +282,9 @@ def _history(county, rng, centre, operator, sterilisers, washers, packs, patient
             receive_at = issue_at + datetime.timedelta(hours=1.5)
             if receive_at > now:
                 break
-            book.event(pack, cycle, Step.RECEIVE, receive_at, branch)
+            book.event(
+                pack, cycle, Step.RECEIVE, receive_at, branch, actor=branch_staff.get(branch)
+            )
             status = PackStatus.RECEIVED
             use_at = receive_at + datetime.timedelta(hours=rng.uniform(3, 96))
             people, doctors = patients.get(branch) or [], surgeons.get(branch) or []
@@ -282,6 +298,7 @@ def _history(county, rng, centre, operator, sterilisers, washers, packs, patient
                     Step.USE,
                     use_at,
                     branch,
+                    actor=branch_staff.get(branch),
                     patient_id=rng.choice(people)[0],
                     surgeon_id=rng.choice(doctors),
                     procedure=PROCEDURES[pack.instrument_set.code],
@@ -295,7 +312,7 @@ def _history(county, rng, centre, operator, sterilisers, washers, packs, patient
             status, t = PackStatus.COLLECTED, back
             pack.load_key = None
         pack.cycle, pack.status = cycle, status
-        at_centre = status in (PackStatus.COLLECTED, PackStatus.STORED)
+        at_centre = status in (PackStatus.COLLECTED, PackStatus.STERILISING, PackStatus.STORED)
         pack.location_id = hospital_id if at_centre else branch
         if status == PackStatus.COLLECTED:
             pack.sterilised_at = pack.expires_at = None
@@ -305,8 +322,9 @@ def _history(county, rng, centre, operator, sterilisers, washers, packs, patient
 class _Book:
     """The loads, washer runs, B-D tests and events of the generated year."""
 
-    def __init__(self, centre, operator, sterilisers, washers, rng) -> None:
+    def __init__(self, centre, operator, sterilisers, washers, rng, *, failing: tuple) -> None:
         self.centre, self.operator, self.rng = centre, operator, rng
+        self.failing = failing  # (day, hour) of the load whose BI turns positive
         self.sterilisers, self.washers = sterilisers, washers
         self.loads: dict[tuple, SterilisationLoad] = {}
         self.washer_loads: dict[tuple, WasherLoad] = {}
@@ -335,14 +353,18 @@ class _Book:
              patient_id, procedure, surgeon_id, getattr(checker, "pk", None))
         )  # fmt: skip
 
-    def slot(self, t: datetime.datetime) -> tuple[datetime.datetime, tuple]:
-        """The next load slot at least two hours (cleaning, packing) after ``t``."""
+    def slot(self, t: datetime.datetime, *, implant: bool) -> tuple[datetime.datetime, tuple]:
+        """The next load slot at least two hours (cleaning, packing) after ``t``; the failing
+        slot's packs all go into steriliser 1, so that its load exists whatever the seed."""
+        hours = IMPLANT_SLOTS if implant else SLOTS
         day = timezone.localdate(t)
         ready = t + datetime.timedelta(hours=2)
-        hour = next((h for h in SLOTS if _aware(day, h) >= ready), None)
+        hour = next((h for h in hours if _aware(day, h) >= ready), None)
         if hour is None:
-            day, hour = day + datetime.timedelta(days=1), SLOTS[0]
+            day, hour = day + datetime.timedelta(days=1), hours[0]
         machine = self.rng.randrange(len(self.sterilisers))
+        if (day, hour) == self.failing:
+            machine = 0
         return _aware(day, hour), (machine, day, hour)
 
     def load(self, key: tuple, load_at: datetime.datetime) -> SterilisationLoad:
@@ -402,6 +424,7 @@ class _Book:
     def write(self, packs: list[Pack], failing_day: datetime.date) -> None:
         """Number the loads, give them their BIs (one positive), and write everything."""
         failing_key = (0, failing_day, SLOTS[0])
+        now = timezone.now()
         numbers: dict[int, int] = defaultdict(int)
         weeks: set[tuple] = set()
         failed = None
@@ -418,6 +441,12 @@ class _Book:
             load.bi_result = BiResult.NEGATIVE
             load.bi_read_at = load.started_at + datetime.timedelta(hours=24)
             load.bi_read_by = self.operator
+            if load.bi_read_at > now:  # still incubating
+                load.bi_result, load.bi_read_at, load.bi_read_by = BiResult.PENDING, None, None
+                if load.has_implant:
+                    load.status, load.released_at, load.released_by = LoadStatus.DONE, None, None
+            elif load.has_implant:  # released on its negative BI (WS 310.3-2016 4.4.1.5)
+                load.released_at = load.bi_read_at
             first = self.loads.get(failing_key) is load
             if failed is None and first and not load.has_implant:
                 failed = load
