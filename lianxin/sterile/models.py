@@ -13,6 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from lianxin.core.access import Access, ScopedQuerySet
 from lianxin.core.models import BaseModel
@@ -129,7 +130,7 @@ class LoadStatus(models.TextChoices):
     OPEN = "open", _("Loading")
     DONE = "done", _("Run, awaiting release")
     RELEASED = "released", _("Released")
-    FAILED = "failed", _("Failed")
+    FAILED = "failed", pgettext_lazy("sterile load", "Failed")
 
 
 class BiResult(models.TextChoices):

@@ -128,3 +128,22 @@ def test_the_pack_list_costs_the_same_queries_for_one_pack_or_many(
     api.force_authenticate(cssd.operator)
     with django_assert_max_num_queries(8):
         assert len(api.get("/api/sterile/packs/").json()["results"]) == 5
+
+
+def test_words_the_centre_shares_with_other_pages_read_as_the_centre_means_them(cssd, personas):
+    from django.utils import translation
+
+    from lianxin.sterile.models import LoadStatus
+
+    with translation.override("zh-hans"):
+        assert str(LoadStatus.FAILED.label) == "不合格"
+        catalogue = _client(cssd.operator).get(
+            "/sterile/catalogue/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+        )
+        figures = _client(cssd.operator).get("/sterile/figures/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+        collect = _client(cssd.operator).get(
+            "/sterile/scan/collect/", HTTP_ACCEPT_LANGUAGE="zh-hans"
+        )
+    assert "条件" in catalogue.content.decode() and "病情" not in catalogue.content.decode()
+    assert "起始日期" in figures.content.decode() and "未完成" not in figures.content.decode()
+    assert "器械情况" in collect.content.decode()
