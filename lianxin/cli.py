@@ -1,7 +1,7 @@
 """The ``lianxin`` console command.
 
 ``lianxin demo``      set up the SQLite demo county and serve it (demo mode, explicit)
-``lianxin serve``     serve the web application (waitress) with static files
+``lianxin serve``     serve the web application (gunicorn, a worker per core) with static files
 ``lianxin worker``    run a background task worker (django-tasks database backend)
 ``lianxin import``    import institutions, practitioners or residents from CSV/Excel
 ``lianxin audit verify``  check the audit chain
@@ -22,7 +22,7 @@ ALIASES = {"import": "import_records"}
 # Lianxin's own commands as ``lianxin --help`` lists them (a command's --help says the rest).
 COMMANDS = [
     ("demo", "build the synthetic demo county (SQLite) and serve it: lianxin demo --port 8000"),
-    ("serve", "serve the web application (waitress), static files included"),
+    ("serve", "serve the web application (gunicorn, a worker per core), static files included"),
     ("worker", "run a background task worker; it also escalates overdue items every few minutes"),
     ("import", "import institutions, practitioners or residents from CSV or Excel"),
     ("audit", "lianxin audit verify: check the hash-chained audit log and its checkpoints"),

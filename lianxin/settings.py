@@ -110,7 +110,9 @@ TEMPLATES = [
 # Database: SQLite (WAL) by default, PostgreSQL through DATABASE_URL.
 DATABASE_URL = env_str("DATABASE_URL")
 if DATABASE_URL:
-    DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
+    DATABASES = {
+        "default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)
+    }
     if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # Ours keeps the audit log's append-only triggers across `flush`.
         DATABASES["default"]["ENGINE"] = "lianxin.core.dbbackends.sqlite3"

@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
 from types import SimpleNamespace
 from wsgiref.util import setup_testing_defaults
 
@@ -35,7 +42,7 @@ def demo_mode(settings):
 @pytest.fixture
 def served(monkeypatch):
     calls = []
-    monkeypatch.setattr(serve_module, "waitress_serve", lambda app, **kw: calls.append(kw))
+    monkeypatch.setattr(serve_module, "run_server", lambda app, **kw: calls.append(kw))
     monkeypatch.setattr(dicom_server, "start", _dicom_start(calls))
     return calls
 
@@ -94,7 +101,11 @@ def test_the_demo_prints_url_logins_and_build_time_before_serving(demo_mode, ser
     assert output.index("Built in") < output.index("Demo logins") < output.index("http://")
     for username in ("village", "township", "specialist", "network", "commission"):
         assert f"  {username} " in output
-    assert served[-1] == {"host": "127.0.0.1", "port": 8123, "threads": 4, "ident": "lianxin"}
+    options = served[-1]
+    assert options["bind"] == "127.0.0.1:8123"
+    assert (options["threads"], options["worker_class"]) == (4, "gthread")
+    # One worker process per core by default.
+    assert options["workers"] == serve_module.default_workers()
 
 
 def test_the_demo_starts_the_dicom_service_beside_the_web_server(demo_mode, served):
@@ -118,17 +129,30 @@ def test_the_demo_rejects_a_negative_resident_count(demo_mode):
 def test_serve_defaults_to_localhost_port_8000(served, settings, tmp_path):
     settings.STATIC_ROOT = tmp_path / "static"
     run("serve")
-    assert served == [{"host": "127.0.0.1", "port": 8000, "threads": 4, "ident": "lianxin"}]
+    [options] = served
+    assert options["bind"] == "127.0.0.1:8000"
+    assert options["threads"] == 4
+    assert options["workers"] == serve_module.default_workers()
 
 
 def test_serve_takes_host_port_and_threads(served, settings, tmp_path):
     settings.STATIC_ROOT = tmp_path / "static"
-    run("serve", "--host", "0.0.0.0", "--port", "8080", "--threads", "2")  # noqa: S104
-    assert served == [{"host": "0.0.0.0", "port": 8080, "threads": 2, "ident": "lianxin"}]  # noqa: S104
+    run("serve", "--host", "0.0.0.0", "--port", "8080", "--threads", "2", "--workers", "3")  # noqa: S104
+    [options] = served
+    assert options["bind"] == "0.0.0.0:8080"
+    assert (options["threads"], options["workers"]) == (2, 3)
 
 
 @pytest.mark.parametrize(
-    "args", [("--port", "0"), ("--port", "70000"), ("--port", "http"), ("--threads", "0")]
+    "args",
+    [
+        ("--port", "0"),
+        ("--port", "70000"),
+        ("--port", "http"),
+        ("--threads", "0"),
+        ("--workers", "0"),
+        ("--workers", "many"),
+    ],
 )
 def test_serve_rejects_impossible_ports_and_thread_counts(served, args):
     with pytest.raises(CommandError):
@@ -152,3 +176,48 @@ def test_the_wsgi_app_serves_pages_and_static_files(settings, tmp_path):
     assert b"<form" in body
     status, body = get("/static/lianxin/lianxin.css")
     assert status.startswith("200") and body
+
+
+def test_serve_forks_worker_processes_that_answer(tmp_path):
+    """The real server: ``lianxin serve --workers 2`` forks two worker processes under its master,
+    and pages are answered (by whichever worker takes the connection)."""
+    port = _free_port()
+    env = {
+        **os.environ,
+        "LIANXIN_MODE": "demo",
+        "LIANXIN_SQLITE_PATH": str(tmp_path / "serve.sqlite3"),
+        "LIANXIN_DATA_DIR": str(tmp_path),
+    }
+    env.pop("DATABASE_URL", None)
+    command = [sys.executable, "-m", "lianxin.cli", "serve", "--port", str(port), "--workers", "2"]
+    server = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as r:
+                    assert r.status == 200
+                    assert b"<form" in r.read()
+                break
+            except OSError:
+                assert server.poll() is None, server.stdout.read().decode(errors="replace")
+                assert time.monotonic() < deadline, "the server did not answer within 60 s"
+                time.sleep(0.3)
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children").read_text().split()
+        assert len(children) == 2
+        for _ in range(6):
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/login/", timeout=5) as r:
+                assert r.status == 200
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]

@@ -18,7 +18,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connections
 
 from lianxin.core import audit_checkpoint
-from lianxin.core.management.commands.serve import add_server_arguments, serve
+from lianxin.core.management.commands.serve import add_server_arguments, default_workers, serve
 from lianxin.core.models import AuditEvent
 from lianxin.core.pdf import FontUnavailable, find_font
 from lianxin.core.permissions import Role
@@ -145,13 +145,17 @@ class Command(BaseCommand):
             self.stdout.write(f"HL7 MLLP listener (ORU^R01 results) on {host}:{hl7_port}")
         if options["dicom_port"] >= 0:
             self._start_dicom(host, options["dicom_port"], options["dicom_ae_title"])
-        self.stdout.write(f"\nLianxin demo at http://{host}:{port}/ (Ctrl+C to stop)\n")
+        workers = options["workers"] or default_workers()
+        self.stdout.write(
+            f"\nLianxin demo at http://{host}:{port}/ "
+            f"({workers} worker processes; Ctrl+C to stop)\n"
+        )
         self.stdout.flush()
         # No worker runs beside the demo: its server process escalates overdue items itself.
         scheduler = Scheduler()
         scheduler.start()
         try:
-            serve(host=host, port=port, threads=options["threads"])
+            serve(host=host, port=port, threads=options["threads"], workers=workers)
         finally:
             scheduler.stop()
 
