@@ -72,6 +72,18 @@ def month_summary(desks: Iterable[int], day: datetime.date) -> dict[str, Any]:
     return {"cases": found["n"] or 0, "saved": round(found["saved"] or 0)}
 
 
+def may_see_figures(user: Any) -> bool:
+    """The roles that read the minutes saved: the desk, the aggregate readers, outreach."""
+    from lianxin.core.access import access_for
+    from lianxin.core.permissions import Perm
+
+    access = access_for(user)
+    return any(
+        access.has_perm(p)
+        for p in (Perm.EMERGENCY_ROUTING, Perm.VIEW_AGGREGATES, Perm.MANAGE_OUTREACH)
+    )
+
+
 def posting_savings(posting: Any) -> dict[str, Any]:
     """The green-channel cases a posting made possible and the minutes they saved (counts and
     sums only: the posting's page shows what the stationing is worth)."""

@@ -26,14 +26,11 @@ _svg_cache: dict[tuple[int, int], str] = {}
 _svg_lock = threading.Lock()
 
 
-FIGURE_PERMS = (Perm.EMERGENCY_ROUTING, Perm.VIEW_AGGREGATES, Perm.MANAGE_OUTREACH)
-
-
 def _tabs(request: HttpRequest) -> dict[str, bool]:
     """Which of the app's tabs the user may open (the commission sees the figures, not the
     desk)."""
     access = access_for(request.user)
-    figures = any(access.has_perm(p) for p in FIGURE_PERMS)
+    figures = queries.may_see_figures(request.user)
     return {
         "desk": access.has_perm(Perm.EMERGENCY_ROUTING),
         # The receiving sites' clinicians see the cases brought to them.

@@ -295,5 +295,12 @@ def test_an_outreach_office_sees_what_its_postings_saved_and_no_other_communitys
     posting = ours.get(reverse("outreach:posting", kwargs={"id": world.posting.external_id}))
     line = posting.content.decode().split('id="posting-emergency-savings"', 1)[1].split("</dd>")[0]
     assert "1" in line and str(round(saved)) in line
+    # The township's clinicians read the line, without a link to figures they may not open.
+    doctor = world.p.client("doctor")
+    page = doctor.get(reverse("outreach:posting", kwargs={"id": world.posting.external_id}))
+    body = page.content.decode()
+    assert 'id="posting-emergency-savings"' in body
+    assert f'href="{reverse("emergency:savings")}"' not in body
+    assert doctor.get(reverse("emergency:savings")).status_code == 403
     theirs = officer("office_b", world.p.county_b)
     assert "张伟" not in theirs.get(reverse("emergency:savings")).content.decode()

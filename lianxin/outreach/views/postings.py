@@ -136,9 +136,9 @@ def posting_detail(request: HttpRequest, id) -> HttpResponse:
     emergency = None
     if apps.is_installed("lianxin.emergency"):
         # A read of the emergency app's aggregate: the minutes this stationing saved.
-        from lianxin.emergency.queries import posting_savings
+        from lianxin.emergency.queries import may_see_figures, posting_savings
 
-        emergency = posting_savings(posting)
+        emergency = {**posting_savings(posting), "link": may_see_figures(request.user)}
     return render(
         request,
         "outreach/posting_detail.html",
