@@ -18,7 +18,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Max
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -73,9 +72,12 @@ def _check_order(order: ExamOrder) -> None:
         raise ActionError(_("Order %(acc)s is closed.") % {"acc": order.accession_number})
 
 
-def _write(report: Report, order: ExamOrder, values: Sequence[LabValue], day) -> list[ResultValue]:
+def _write(
+    report: Report, order: ExamOrder, values: Sequence[LabValue], day, *, replace: bool
+) -> list[ResultValue]:
     cleaned = clean_values(order, [Value(v.analyte, v.value, v.unit) for v in values])
-    report.values.all().delete()
+    if replace:  # a draft's earlier values
+        report.values.all().delete()
     rows = []
     for (analyte, number, unit), raw in zip(cleaned, values, strict=True):
         limit = critical_limit(analyte, order.patient.age_on(day), order.patient.sex)
@@ -144,12 +146,18 @@ def do_receive_lab_result(
     comment: str = "",
     channel: str = "hl7",
     now: datetime.datetime | None = None,
+    locked: bool = False,
 ) -> Report:
     """Store one laboratory result message on ``order`` as a report version (see the module).
 
     ``ValidationError`` for an analyte that is not part of the exam or a wrong unit,
     ``ActionError`` for a result the order cannot take (closed order, a preliminary result after
     the final one, a correction without a final); nothing is written then.
+
+    ``locked``: the caller has read ``order`` with ``select_for_update`` (and its patient and
+    exam) in the transaction it has open and rolls back on any error (the HL7 listener, one
+    transaction per message); the order is then used as it is, not read again, and updated in
+    place.
     """
     now = now or timezone.now()
     if result_status not in ResultStatus.ALL:
@@ -165,12 +173,21 @@ def do_receive_lab_result(
     impression = (comment or "").strip()[:4000] or _(
         "Laboratory result (from the laboratory system)."
     )
-    with transaction.atomic():
-        locked = ExamOrder.objects.select_for_update().select_related("patient", "exam")
-        locked = locked.get(pk=order.pk)
-        _check_order(locked)
-        signed = locked.reports.filter(status=ReportStatus.SIGNED).exists()
-        draft = locked.reports.filter(status=ReportStatus.DRAFT).first()
+    if locked and not transaction.get_connection().in_atomic_block:
+        raise RuntimeError("locked=True needs the caller's transaction")
+    given_locked = locked
+    # With the caller's transaction and its rollback, no savepoint of our own is needed.
+    with transaction.atomic(savepoint=not given_locked):
+        if given_locked:
+            locked = order
+        else:
+            locked = ExamOrder.objects.select_for_update().select_related("patient", "exam")
+            locked = locked.get(pk=order.pk)
+            _check_order(locked)
+        # The order's versions, in one query: whether one is signed, the draft, the last number.
+        versions = list(locked.reports.all())
+        signed = any(r.status == ReportStatus.SIGNED for r in versions)
+        draft = next((r for r in versions if r.status == ReportStatus.DRAFT), None)
         day = timezone.localdate(now)
         before = None
         if result_status == ResultStatus.CORRECTED or (
@@ -178,7 +195,7 @@ def do_receive_lab_result(
         ):
             if not signed:
                 raise ActionError(_("A correction needs a final result to correct."))
-            last = locked.reports.aggregate(v=Max("version"))["v"] or 0
+            last = max((r.version for r in versions), default=0)
             report = Report.objects.create(
                 order=locked,
                 version=last + 1,
@@ -212,7 +229,7 @@ def do_receive_lab_result(
                 if result_status == ResultStatus.FINAL
                 else "diagnostics.report.draft"
             )
-        rows = _write(report, locked, values, day)
+        rows = _write(report, locked, values, day, replace=draft is not None and report is draft)
         if result_status == ResultStatus.FINAL and not signed:
             transition(
                 locked,
@@ -252,5 +269,6 @@ def do_receive_lab_result(
             from lianxin.diagnostics.notifications import report_amended
 
             transaction.on_commit(lambda: report_amended(locked, report), robust=True)
-    order.refresh_from_db()
+    if not given_locked:
+        order.refresh_from_db()
     return report
