@@ -6,20 +6,25 @@ by python-hl7's MLLP client to ``lianxin hl7`` on one connection and on four at 
 
 Each message is a final blood count (3 OBX) for an order of its own: parse and validate
 (hl7apy), map, store the signed report version and its values, the log row and the audit rows.
-The listener binds 127.0.0.1:21300 (h13's range) unless --port says otherwise.
+The listener binds 127.0.0.1:21300 (h13's range) unless --port says otherwise, and runs the
+code of this checkout (PYTHONPATH). With ``DATABASE_URL`` set, that PostgreSQL database is used
+as it is (migrated, not emptied); the control IDs carry a token of the run, so a second run in
+the same database is not answered "duplicate" without storing anything.
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import os
+import secrets
 import subprocess
 import sys
 import tempfile
 import threading
 import time
 
-from _common import bench_database, machine, server_environment, setup_django
+from _common import ROOT, bench_database, machine, server_environment, setup_django
 
 
 def _fixtures(count: int) -> list[str]:
@@ -95,6 +100,7 @@ def main() -> None:
         else:
             url = ""
         env = server_environment(url, folder)
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), env.get("PYTHONPATH")]))
         if not url:
             env.pop("DATABASE_URL")
             env["LIANXIN_SQLITE_PATH"] = f"{folder}/bench.sqlite3"
@@ -113,7 +119,8 @@ def main() -> None:
         )
         try:
             print(listener.stdout.readline().strip())
-            messages = [oru(f"B{n}", acc) for n, acc in enumerate(accessions)]
+            token = secrets.token_hex(4)
+            messages = [oru(f"B{token}-{n}", acc) for n, acc in enumerate(accessions)]
             one, codes_one = _rate(args.port, [messages[: args.messages]])
             rest = messages[args.messages :]
             four, codes_four = _rate(args.port, [rest[i::4] for i in range(4)])
