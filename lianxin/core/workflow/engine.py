@@ -220,6 +220,20 @@ def _snapshot(item: WorkflowItem, attnames: Any = ()) -> dict[str, Any]:
     return data
 
 
+def _keep_related(locked: WorkflowItem, item: WorkflowItem) -> None:
+    """Give the freshly locked row the related objects the caller had loaded (patient, exam …)
+    where it still points at the same rows, so that the step's receivers and the caller do not
+    read them again."""
+    cached = item._state.fields_cache
+    for field in locked._meta.concrete_fields:
+        if (
+            field.is_relation
+            and field.name in cached
+            and getattr(locked, field.attname) == getattr(item, field.attname)
+        ):
+            locked._state.fields_cache.setdefault(field.name, cached[field.name])
+
+
 def _copy_into(target: WorkflowItem, source: WorkflowItem) -> None:
     for field in source._meta.concrete_fields:
         setattr(target, field.attname, getattr(source, field.attname))
@@ -263,6 +277,7 @@ def transition(
         locked = model._base_manager.select_for_update().filter(pk=item.pk).first()
         if locked is None:
             raise Conflict(_("This %(noun)s no longer exists.") % {"noun": _noun(item)})
+        _keep_related(locked, item)
         if expected_version is not None and locked.version != expected_version:
             raise Conflict(
                 _(
