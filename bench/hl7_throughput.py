@@ -6,6 +6,11 @@ by python-hl7's MLLP client to ``lianxin hl7`` on one connection and on four at 
 
 Each message is a final blood count (3 OBX) for an order of its own: parse and validate
 (hl7apy), map, store the signed report version and its values, the log row and the audit rows.
+Before the runs it prints, in this process, the median cost of parsing and validating one
+message — hl7apy's strict parse (the old path) against python-hl7's parse with the validation
+against hl7apy's definitions (``lianxin.interfaces.hl7.validation``, the path taken) — and the
+queries one message takes (``handle_text`` on an order of its own).
+
 The listener binds 127.0.0.1:21300 (h13's range) unless --port says otherwise, and runs the
 code of this checkout (PYTHONPATH). With ``DATABASE_URL`` set, that PostgreSQL database is used
 as it is (migrated, not emptied); the control IDs carry a token of the run, so a second run in
@@ -18,6 +23,7 @@ import argparse
 import contextlib
 import os
 import secrets
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -66,6 +72,42 @@ def _fixtures(count: int) -> list[str]:
     ]
 
 
+def _parse_costs(messages: list[str]) -> tuple[float, float]:
+    import hl7
+    from hl7apy.consts import VALIDATION_LEVEL
+    from hl7apy.parser import parse_message
+
+    from lianxin.interfaces.hl7.validation import check_message
+
+    def median_ms(work) -> float:
+        times = []
+        for message in messages:
+            started = time.perf_counter()
+            work(message)
+            times.append(time.perf_counter() - started)
+        return statistics.median(times) * 1000
+
+    old = median_ms(
+        lambda m: parse_message(m, validation_level=VALIDATION_LEVEL.STRICT, find_groups=True)
+    )
+    new = median_ms(lambda m: check_message(hl7.parse(m), "2.5.1", "ORU_R01"))
+    return old, new
+
+
+def _queries(accession: str) -> tuple[int, float]:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from lianxin.interfaces.hl7.inbound import handle_text
+    from lianxin.interfaces.hl7.samples import oru
+
+    with CaptureQueriesContext(connection) as captured:
+        started = time.perf_counter()
+        assert handle_text(oru(f"Q{secrets.token_hex(4)}", accession)).outcome == "AA"
+        seconds = time.perf_counter() - started
+    return len(captured.captured_queries), seconds * 1000
+
+
 def _send(port: int, messages: list[str], codes: list[str]) -> None:
     from hl7.client import MLLPClient
 
@@ -110,7 +152,10 @@ def main() -> None:
         from lianxin.interfaces.hl7.samples import oru
 
         call_command("migrate", verbosity=0)
-        accessions = _fixtures(2 * args.messages)
+        accessions = _fixtures(2 * args.messages + 1)
+        probe = accessions.pop()
+        old_parse, new_parse = _parse_costs([oru(f"X{n}", a) for n, a in enumerate(accessions)])
+        queries, one_ms = _queries(probe)
         listener = subprocess.Popen(
             [sys.executable, "-m", "lianxin.cli", "hl7", "--port", str(args.port)],
             env=env,
@@ -129,6 +174,11 @@ def main() -> None:
             listener.wait(10)
     print(machine())
     print(f"database: {args.db}; {args.messages} ORU^R01 (3 OBX each) per run")
+    print(
+        f"parse + validate, median of {len(accessions)}: hl7apy strict {old_parse:.2f} ms, "
+        f"python-hl7 + definitions {new_parse:.2f} ms"
+    )
+    print(f"one message in this process: {queries} queries, {one_ms:.1f} ms")
     print(f"one connection:   {one:7.1f} messages/s  ({codes_one.count('AA')} AA)")
     print(f"four connections: {four:7.1f} messages/s  ({codes_four.count('AA')} AA)")
     print(f"ratio four/one: {four / one:.2f}; target ≥ 500 messages/s on one connection")
