@@ -19,6 +19,7 @@ API_APPS = [
     "primarycare",
     "sterile",
     "indicators",
+    "interfaces",
 ]
 
 router = DefaultRouter()

@@ -1,7 +1,10 @@
-"""The administrator's HL7 pages: failed messages (and the others), one message raw with its
-answer, and re-running a failed one after its mapping was fixed."""
+"""The interfaces' pages: the administrator's HL7 messages (failed ones and the others, one
+message raw with its answer, re-running a failed one after its mapping was fixed), and the
+imaging staff's reconciliation queue of studies that arrived without a known order."""
 
 from __future__ import annotations
+
+import uuid
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -10,16 +13,23 @@ from django.core.paginator import Paginator
 from django.db.models import Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from lianxin.core.adapters import page_step
 from lianxin.core.errors import ActionError
+from lianxin.core.inputs import mark_resolved
 from lianxin.interfaces.actions import (
     do_rerun_hl7_message,
     hl7_admin_institution_ids,
     record_hl7_message_read,
+    record_study_read,
+    record_study_search,
 )
-from lianxin.interfaces.models import Direction, Hl7Message, Outcome
+from lianxin.interfaces.dicom.reconcile import may_reconcile, queue_for
+from lianxin.interfaces.inputs import AttachStudyForm
+from lianxin.interfaces.models import Direction, Hl7Message, LinkStatus, Outcome, Study
 
 PAGE_SIZE = 50
 BOXES = ("failed", "accepted", "outbound")
@@ -90,3 +100,69 @@ def message_rerun(request: HttpRequest, pk: int) -> HttpResponse:
                 % {"code": result.outcome, "text": result.text},
             )
     return redirect("interfaces:hl7-message", pk=message.pk)
+
+
+# The reconciliation queue: studies that came without an order Lianxin could find.
+
+
+def _require_reconciler(request: HttpRequest) -> None:
+    if not may_reconcile(request.user):
+        raise PermissionDenied(_("Only the staff of an imaging centre or site reconcile images."))
+
+
+def _load_study(request: HttpRequest, public_id) -> Study:
+    _require_reconciler(request)
+    try:
+        key = uuid.UUID(str(public_id))
+    except ValueError:
+        raise Http404 from None
+    study = queue_for(request.user, waiting=False).filter(external_id=key).first()
+    if study is None:
+        raise Http404
+    return mark_resolved(study, request.user)
+
+
+@login_required
+def reconciliation_queue(request: HttpRequest) -> HttpResponse:
+    """The studies waiting for someone to attach them to their exam order."""
+    _require_reconciler(request)
+    page = Paginator(queue_for(request.user), PAGE_SIZE).get_page(request.GET.get("page"))
+    # The rows show the names and IDs the images carry: a listing of patient data, audited.
+    record_study_search(actor=request.user, studies=list(page), channel="reconciliation")
+    return render(request, "interfaces/reconciliation.html", {"page": page})
+
+
+@login_required
+def reconciliation_study(request: HttpRequest, id) -> HttpResponse:
+    """One waiting study: what the images say, and the orders it may belong to."""
+    study = _load_study(request, id)
+    record_study_read(actor=request.user, study=study, channel="reconciliation")
+    series = study.series.order_by("series_number", "id")
+    form = AttachStudyForm(user=request.user, target=study)
+    return render(
+        request,
+        "interfaces/reconciliation_study.html",
+        {
+            "study": study,
+            "series": series,
+            "form": form,
+            "waiting": study.link_status == LinkStatus.UNMATCHED,
+            "offered": len(form.fields["order"].widget.choices) - 1,
+        },
+    )
+
+
+def _to_queue(_study) -> str:
+    return reverse("interfaces:reconciliation")
+
+
+def _to_study(study) -> str:
+    return reverse("interfaces:reconciliation-study", kwargs={"id": study.external_id})
+
+
+reconciliation_attach = page_step(
+    AttachStudyForm,
+    load=_load_study,
+    done=_to_study,
+    then=lambda study, result: reverse("interfaces:reconciliation"),
+)

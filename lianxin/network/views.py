@@ -13,11 +13,14 @@ from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianxin.core.access import access_for, get_for_user
+from lianxin.core.adapters import page_step, submit
 from lianxin.core.errors import ActionError
+from lianxin.core.models import AuditEvent
 from lianxin.core.permissions import Perm
 from lianxin.network.actions import (
     can_manage_institution,
@@ -32,8 +35,11 @@ from lianxin.network.forms import (
     InstitutionFilterForm,
     apply_errors,
 )
+from lianxin.network.inputs import EditAEForm, RegisterAEForm, SetAEActiveForm
 from lianxin.network.models import (
+    AERole,
     Agreement,
+    ApplicationEntity,
     Community,
     Department,
     Equipment,
@@ -133,6 +139,12 @@ def institution_detail(request: HttpRequest, id: str) -> HttpResponse:
         "can_manage_workforce": access.has_perm(Perm.MANAGE_WORKFORCE, institution),
         "status_form": EquipmentStatusForm(),
     }
+    if can_manage:
+        context["application_entities"] = (
+            ApplicationEntity.objects.filter(institution=institution)
+            .select_related("equipment")
+            .order_by("-is_active", "ae_title")
+        )
     if can_manage:
         context["department_form"] = DepartmentForm(prefix="dept")
         context["equipment_form"] = EquipmentForm(prefix="eq", departments=departments)
@@ -258,3 +270,87 @@ def figures(request: HttpRequest) -> HttpResponse:
             .annotate(n_members=Count("members")),
         },
     )
+
+
+# The institution's DICOM devices (application entities): the same permission as its equipment.
+
+
+@login_required
+def ae_add(request: HttpRequest, id: str) -> HttpResponse:
+    institution = _manageable(request, id)
+    form = RegisterAEForm(request.POST or None, user=request.user, target=institution)
+    if request.method == "POST" and submit(form):
+        messages.success(request, form.success)
+        return redirect("network:institution-detail", id=institution.external_id)
+    return render(
+        request,
+        "network/form_page.html",
+        {"form": form, "institution": institution, "heading": _("Register a DICOM device")},
+    )
+
+
+def _manageable_ae(request: HttpRequest, id) -> ApplicationEntity:
+    entity = get_for_user(
+        ApplicationEntity.objects.select_related("institution", "equipment"), request.user, id
+    )
+    if not can_manage_institution(request.user, entity.institution):
+        raise PermissionDenied(_("You may not change %(inst)s.") % {"inst": entity.institution})
+    return entity
+
+
+@login_required
+def ae_edit(request: HttpRequest, id: str) -> HttpResponse:
+    entity = _manageable_ae(request, id)
+    form = EditAEForm(request.POST or None, user=request.user, target=entity)
+    if request.method == "POST" and submit(form):
+        messages.success(request, form.success)
+        return redirect("network:institution-detail", id=entity.institution.external_id)
+    history = [
+        {
+            "event": event,
+            "before": _ae_values(event.before),
+            "after": _ae_values(event.after),
+        }
+        for event in AuditEvent.objects.filter(
+            target_type=ApplicationEntity._meta.label_lower, target_id=str(entity.external_id)
+        )
+        .select_related("actor")
+        .order_by("-seq")[:50]
+    ]
+    return render(
+        request,
+        "network/ae_edit.html",
+        {
+            "form": form,
+            "entity": entity,
+            "institution": entity.institution,
+            "history": history,
+            "heading": _("DICOM device %(ae)s") % {"ae": entity.ae_title},
+        },
+    )
+
+
+def _ae_values(values: dict | None) -> list[tuple[str, str]]:
+    """An audit row's AE fields as the page names them (the equipment by its name)."""
+    out = []
+    for key, value in (values or {}).items():
+        try:
+            label = str(ApplicationEntity._meta.get_field(key).verbose_name)
+        except Exception:
+            label = key
+        if isinstance(value, bool):
+            value = _("yes") if value else _("no")
+        elif key == "role" and value:
+            value = dict(AERole.choices).get(value, value)
+        elif key == "equipment" and value:
+            named = Equipment.objects.filter(external_id=value).values_list("name", flat=True)
+            value = named.first() or value
+        out.append((label, "—" if value in (None, "") else str(value)))
+    return out
+
+
+ae_active = page_step(
+    SetAEActiveForm,
+    load=_manageable_ae,
+    done=lambda entity: reverse("network:ae-edit", kwargs={"id": entity.external_id}),
+)

@@ -61,6 +61,8 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
     record_patients_listed(
         actor=request.user, patients=[row.patient for row in page], channel="worklist"
     )
+    from lianxin.interfaces.dicom.reconcile import queue_for
+
     return render(
         request,
         "diagnostics/worklist.html",
@@ -73,5 +75,7 @@ def worklist_view(request: HttpRequest) -> HttpResponse:
             "priorities": Priority.choices,
             "centre_types": CentreType.choices,
             "now": timezone.now(),
+            # Studies that came without a known order: the centre attaches them (interfaces).
+            "to_reconcile": queue_for(request.user).count(),
         },
     )
