@@ -67,19 +67,27 @@ def _devices(county: Any) -> dict[str, ApplicationEntity]:
     return found
 
 
-def _send(order: ExamOrder, entity: ApplicationEntity, when: datetime.datetime) -> int:
+def _send(
+    order: ExamOrder,
+    entity: ApplicationEntity,
+    when: datetime.datetime,
+    *,
+    accession: str | None = None,
+    patient_id: str | None = None,
+) -> int:
     """Make the order's study from the bundled image of its modality and store it as C-STORE
-    does; returns the instances stored."""
+    does (``accession`` and ``patient_id``: what the console typed instead of the worklist's);
+    returns the instances stored."""
     patient = order.patient
     labels = samples.Labels(
-        patient_id=patient_id_for(order),
+        patient_id=patient_id_for(order) if patient_id is None else patient_id,
         patient_name=person_name(patient.name),
-        accession=order.accession_number,
+        accession=order.accession_number if accession is None else accession,
         study_date=timezone.localtime(when).date(),
         study_description=order.exam.name,
         birth_date=f"{patient.birth_date:%Y%m%d}" if patient.birth_date else "",
         sex={"1": "M", "2": "F"}.get(patient.sex, "O"),
-        study_uid=study_uid_for(order),
+        study_uid=study_uid_for(order) if accession is None else "",
     )
     stored = 0
     for raw in samples.series(entity.modality, labels, slices=SLICES[entity.modality]):
@@ -131,7 +139,9 @@ def _comparison(county: Any, now: datetime.datetime) -> tuple[ExamOrder, ExamOrd
     return None
 
 
-def _order_now(county: Any, code: str, skip: int = 0) -> list[ExamOrder]:
+def _order_now(
+    county: Any, code: str, skip: int = 0, question: str = "头晕一周，排除颅内病变"
+) -> list[ExamOrder]:
     """An exam ordered now by the township doctor for one of the township's patients (from the
     ``skip``-th on): the head MR the demo year has none of, the worklist's head CT."""
     from lianxin.diagnostics.actions import do_order_exam
@@ -149,7 +159,7 @@ def _order_now(county: Any, code: str, skip: int = 0) -> list[ExamOrder]:
                     actor=doctor,
                     patient=patient,
                     exam=exam,
-                    clinical_question="头晕一周，排除颅内病变",
+                    clinical_question=question,
                 )
             ]
         except (ValidationError, ActionError):
@@ -201,7 +211,22 @@ def build_dicom_images(county: Any) -> int:
     stored = sum(_send(order, devices[order.exam.modality], when) for order, when in sent)
     # One head CT ordered and not yet performed: the worklist's item for a modality to try.
     _order_now(county, "CT-HEAD", skip=len(used))
+    stored += _lost_study(county, devices, now, skip=len(used) + 1)
     return stored
+
+
+def _lost_study(county: Any, devices: dict, now: datetime.datetime, *, skip: int) -> int:
+    """A chest CT typed in by hand at the console, its accession number's last two digits
+    swapped and the hospital's own patient number: no order fits, so it waits in the
+    reconciliation queue for the imaging centre to attach it to the order (which is listed)."""
+    entity = devices.get("CT")
+    orders = _order_now(county, "CT-CHEST", skip=skip, question="咳嗽、低热一周，胸部CT")
+    if entity is None or not orders:
+        return 0
+    order = orders[0]
+    number = order.accession_number
+    typed = number[:-2] + number[-1] + number[-2] if number[-1] != number[-2] else number + "9"
+    return _send(order, entity, now, accession=typed, patient_id=f"ZY{order.pk:06d}")
 
 
 register_step("dicom-images", build_dicom_images, order=STEP_ORDER)
