@@ -31,6 +31,7 @@ class AttachStudyForm(ActionForm):
     order = ScopedChoiceField(
         ExamOrder.objects.select_related("patient", "exam", "requester_institution"),
         label=_("Exam order"),
+        empty_label=_("Choose the order of these images"),
     )
     note = forms.CharField(
         label=_("Note (why these images belong to this order)"), max_length=200, required=False

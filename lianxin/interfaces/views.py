@@ -15,6 +15,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from lianxin.core.adapters import page_step
@@ -28,6 +29,7 @@ from lianxin.interfaces.actions import (
     record_study_search,
 )
 from lianxin.interfaces.dicom.reconcile import may_reconcile, queue_for
+from lianxin.interfaces.dicom.values import dicom_date
 from lianxin.interfaces.inputs import AttachStudyForm
 from lianxin.interfaces.models import Direction, Hl7Message, LinkStatus, Outcome, Study
 
@@ -104,6 +106,8 @@ def message_rerun(request: HttpRequest, pk: int) -> HttpResponse:
 
 # The reconciliation queue: studies that came without an order Lianxin could find.
 
+DICOM_SEX = {"M": gettext_lazy("Male"), "F": gettext_lazy("Female"), "O": gettext_lazy("Other")}
+
 
 def _require_reconciler(request: HttpRequest) -> None:
     if not may_reconcile(request.user):
@@ -147,6 +151,8 @@ def reconciliation_study(request: HttpRequest, id) -> HttpResponse:
             "series": series,
             "form": form,
             "waiting": study.link_status == LinkStatus.UNMATCHED,
+            "birth_date": dicom_date(study.patient_birth_date),
+            "sex": DICOM_SEX.get(study.patient_sex, study.patient_sex),
             "offered": len(form.fields["order"].widget.choices) - 1,
         },
     )

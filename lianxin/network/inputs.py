@@ -31,7 +31,7 @@ class AEFields(ActionForm):
     )
     station_name = forms.CharField(label=_("Station name"), max_length=16, required=False)
     host = forms.CharField(
-        label=_("Host"),
+        label=_("Host address"),
         max_length=100,
         required=False,
         help_text=_("Where Lianxin sends retrieved images (C-MOVE), for a workstation."),
