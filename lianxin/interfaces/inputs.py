@@ -33,6 +33,10 @@ class AttachStudyForm(ActionForm):
         label=_("Exam order"),
         empty_label=_("Choose the order of these images"),
     )
+    other_name_confirmed = forms.BooleanField(
+        label=_("The name in the images is not the order's patient's: attach anyway"),
+        required=False,
+    )
     note = forms.CharField(
         label=_("Note (why these images belong to this order)"), max_length=200, required=False
     )
@@ -44,5 +48,9 @@ class AttachStudyForm(ActionForm):
 
     def act(self, data: dict[str, Any]):
         return do_attach_study(
-            actor=self.user, study=self.target, order=data["order"], note=data["note"]
+            actor=self.user,
+            study=self.target,
+            order=data["order"],
+            note=data["note"],
+            other_name_confirmed=data["other_name_confirmed"],
         )

@@ -101,9 +101,17 @@ def candidate_orders(user: Any, study: Study) -> QuerySet[ExamOrder]:
     return rows.order_by("-created_at", "-id")
 
 
-def do_attach_study(*, actor: Any, study: Study, order: ExamOrder, note: str = "") -> Study:
+def do_attach_study(
+    *,
+    actor: Any,
+    study: Study,
+    order: ExamOrder,
+    note: str = "",
+    other_name_confirmed: bool = False,
+) -> Study:
     """Attach an unlinked study to its exam order (a person's decision, audited); the order is
-    then performed as on automatic linking. Field errors name ``order``."""
+    then performed as on automatic linking. Field errors name ``order``; a name in the images
+    (in Chinese characters) other than the order's patient's needs ``other_name_confirmed``."""
     access = access_for(actor)
     with transaction.atomic():
         locked = (
@@ -126,6 +134,23 @@ def do_attach_study(*, actor: Any, study: Study, order: ExamOrder, note: str = "
         ):
             raise NotAllowed(_("You may not record this exam as performed."))
         _check_order(locked, order)
+        differs = name_differs(locked, order)
+        if differs and not other_name_confirmed:
+            raise ValidationError(
+                {
+                    "other_name_confirmed": [
+                        _(
+                            "The images name %(images)s, exam %(acc)s is for %(patient)s: "
+                            "check the patient, and confirm to attach anyway."
+                        )
+                        % {
+                            "images": locked.dicom_patient_name,
+                            "acc": order.accession_number,
+                            "patient": order.patient.name,
+                        }
+                    ]
+                }
+            )
         before = {
             "link": locked.link_status,
             "patient": str(locked.patient.external_id) if locked.patient_id else None,
@@ -146,6 +171,7 @@ def do_attach_study(*, actor: Any, study: Study, order: ExamOrder, note: str = "
                 "accession_in_images": locked.accession_number,
                 "patient_id_in_images": locked.dicom_patient_id,
                 "note": note,
+                "other_name_confirmed": differs,
             },
         )
         sender = locked.source_ae or locked.source_institution
@@ -158,6 +184,17 @@ def do_attach_study(*, actor: Any, study: Study, order: ExamOrder, note: str = "
             now=timezone.now(),
         )
     return locked
+
+
+def _han(text: str) -> str:
+    return "".join(ch for ch in text or "" if "\u4e00" <= ch <= "\u9fff")
+
+
+def name_differs(study: Study, order: ExamOrder) -> bool:
+    """Whether the name typed into the images, in Chinese characters, is not the patient's of
+    the order (a romanised name alone is not compared)."""
+    typed = _han(study.dicom_patient_name)
+    return bool(typed) and typed != _han(order.patient.name)
 
 
 def _check_order(study: Study, order: ExamOrder) -> None:

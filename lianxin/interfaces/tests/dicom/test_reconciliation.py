@@ -240,3 +240,27 @@ def test_the_api_lists_the_queue_for_the_centre(personas, centre, lost):
     assert rows[0]["accession_number"] == "CT9912310001"
     assert rows[0]["source_ae_title"] == "CT_A1"
     assert AuditEvent.objects.filter(action="patient.list", actor=centre.resident).exists()
+
+
+def test_another_name_in_the_images_needs_a_confirmation(
+    personas, centre, devices, media, tmp_path
+):
+    study = _arrive(
+        devices.ct,
+        tmp_path,
+        accession="CT0000000001",
+        patient_id="ZY004711",
+        patient_name="Chen^Guiying=陈^桂英",
+        study_date="20200101",
+    )
+    item = order(personas, "CT-CHEST")  # 张三's
+    reader = _login(centre.resident)
+    response = reader.post(_attach_url(study), {"order": str(item.external_id)}, follow=True)
+    assert "The images name 陈桂英" in response.content.decode()
+    study.refresh_from_db()
+    assert study.order_id is None
+    reader.post(_attach_url(study), {"order": str(item.external_id), "other_name_confirmed": "on"})
+    study.refresh_from_db()
+    assert study.order_id == item.pk
+    event = AuditEvent.objects.get(action="interfaces.dicom.study.attach")
+    assert event.after["other_name_confirmed"] is True
