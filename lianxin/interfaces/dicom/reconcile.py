@@ -114,9 +114,10 @@ def do_attach_study(
     (in Chinese characters) other than the order's patient's needs ``other_name_confirmed``."""
     access = access_for(actor)
     with transaction.atomic():
+        # Only the study's row is locked (PostgreSQL locks no nullable side of an outer join).
         locked = (
-            Study.objects.select_for_update()
-            .select_related("source_ae", "source_institution")
+            Study.objects.select_for_update(of=("self",))
+            .select_related("source_ae", "source_institution", "patient")
             .get(pk=study.pk)
         )
         ids = reconciling_institution_ids(actor)
@@ -125,7 +126,9 @@ def do_attach_study(
         if locked.order_id is not None or locked.link_status != LinkStatus.UNMATCHED:
             raise Conflict(_("These images are already linked to an order."))
         order = (
-            ExamOrder.objects.select_for_update().select_related("patient", "exam").get(pk=order.pk)
+            ExamOrder.objects.select_for_update(of=("self",))
+            .select_related("patient", "exam")
+            .get(pk=order.pk)
         )
         if not (
             access.is_superuser
