@@ -44,8 +44,9 @@ def test_the_worklist_lists_studies_in_a_bounded_number_of_queries(
     for code in ("CT-CHEST", "DR-CHEST", "CT-HEAD", "US-ABD"):
         performed(personas, centre, code)
     client = _client(centre.attending)
-    # The page's own queries plus the audited read of the patients it lists (head, row, head).
-    with django_assert_max_num_queries(17):
+    # The page's own queries plus the audited read of the patients it lists (head, row, head),
+    # and the count of studies waiting in the reconciliation queue.
+    with django_assert_max_num_queries(18):
         page = client.get(reverse("diagnostics:worklist"))
     assert page.status_code == 200
     assert page.content.decode().count("/diagnostics/orders/") == 4
@@ -89,8 +90,9 @@ def test_the_critical_register_and_acknowledgement_page(
 
     result = actions.do_raise_critical_result(actor=centre.resident, order=item, finding="气胸")
     client = personas.client("doctor")
-    # The page's own queries plus the audited read of the patients it lists (head, row, head).
-    with django_assert_max_num_queries(17):
+    # The page's own queries plus the audited read of the patients it lists (head, row, head),
+    # and the count of studies waiting in the reconciliation queue.
+    with django_assert_max_num_queries(18):
         page = client.get(reverse("diagnostics:critical-results"))
     assert "气胸" in page.content.decode()
     assert (

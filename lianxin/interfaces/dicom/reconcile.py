@@ -51,19 +51,24 @@ def reconciling_institution_ids(user: Any) -> frozenset[int] | None:
 
 
 def may_reconcile(user: Any) -> bool:
-    ids = reconciling_institution_ids(user)
-    return ids is None or bool(ids)
+    access = access_for(user)
+    return access.is_superuser or bool(access.institutions_with(Perm.PERFORM_SERVICE))
 
 
 def queue_for(user: Any, *, waiting: bool = True) -> QuerySet[Study]:
     """The studies waiting for ``user`` to attach them, newest first (``waiting=False``: also
-    those already linked, so that a second click hears "already linked", not "not found")."""
+    those already linked, so that a second click hears "already linked", not "not found").
+    One query: the served sites are a subquery."""
     rows = Study.objects.all()
     if waiting:
         rows = rows.filter(link_status=LinkStatus.UNMATCHED, order__isnull=True)
-    ids = reconciling_institution_ids(user)
-    if ids is not None:
-        rows = rows.filter(source_institution_id__in=ids)
+    access = access_for(user)
+    if not access.is_superuser:
+        own = access.institutions_with(Perm.PERFORM_SERVICE)
+        served = ServiceAgreement.objects.filter(
+            centre__institution_id__in=own, is_active=True
+        ).values("site_id")
+        rows = rows.filter(Q(source_institution_id__in=own) | Q(source_institution_id__in=served))
     return rows.select_related("source_institution", "source_ae", "patient").order_by(
         "-received_at", "-id"
     )
