@@ -11,9 +11,11 @@ The history is generated in bulk (it is a replay of what the scans wrote) and ho
 construction: a passing Bowie-Dick test every morning on each steriliser before its first load,
 the week's first load on each carries a biological indicator (negative, read the next day), the
 implant set runs in loads of its own that are released only on their negative BI, packing is
-checked by the centre's second person. One load, about two months ago, has a positive BI: its
-recall is opened by the real action, finds the packs of every load since the last pass and the
-patients they were used on, and closes (the packs had all come back since).
+checked by the centre's second person. One load, last week's Monday, has a positive BI: its
+recall is opened by the real action when the BI is read, finds the packs of every load since the
+last pass and the patients they were used on, and is still open: the held packs are where the
+recall found them (quarantined in store, in transit, unused at a branch) until the branches
+return them. The steriliser then takes no packs until three empty loads pass their BI.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ from lianxin.sterile.models import (
     WasherLoad,
 )
 from lianxin.sterile.rules import (
+    PASSES_AFTER_BI_FAILURE,
     MachineKind,
     Method,
     Packaging,
@@ -55,7 +58,8 @@ from lianxin.workforce.models import Practitioner
 STEP_ORDER = 160
 DAYS = 365
 SLOTS = (9, 14)  # load start hours on each steriliser
-# Implant sets run in loads of their own (at 11): such a load waits for its BI, the others do not.
+# Implant sets run in loads of their own (at 11, on the last steriliser): such a load waits for its
+# BI, the others do not.
 IMPLANT_SLOTS = (11,)
 USED_SHARE = 0.85  # packs used at the branch; the rest come back unused
 SETS = (
@@ -214,13 +218,25 @@ def _history(county, rng, centre, people, sterilisers, washers, packs, patients,
     today = county.options.today
     now = timezone.now()
     hospital_id = county.county_hospital.pk
-    failing_day = today - datetime.timedelta(days=60)
-    failing_day -= datetime.timedelta(days=failing_day.weekday())  # a Monday: the weekly BI
-    # Steriliser 1's first load that Monday fails its BI, read a day later: from then on the
-    # packs of its loads since the previous week's BI are held (none issued or used after it).
+    # Last week's Monday: the weekly BI.
+    failing_day = today - datetime.timedelta(days=today.weekday() + 7)
+    # Steriliser 1's first load that Monday fails its BI, read a day later: the recall opens
+    # then and holds the packs of its loads since the previous week's BI where they are (in
+    # store, in transit, unused at a branch); it is still open, waiting for the branches'
+    # returns. The steriliser is out of use until three empty loads pass their BI.
     recall_at = _aware(failing_day, SLOTS[0] + 24)
     scope_start = _aware(failing_day - datetime.timedelta(days=7), SLOTS[0])
-    book = _Book(centre, operator, sterilisers, washers, rng, failing=(failing_day, SLOTS[0]))
+    book = _Book(
+        centre,
+        operator,
+        sterilisers,
+        washers,
+        rng,
+        failing=(failing_day, SLOTS[0]),
+        out_of_use=(recall_at, recall_at + datetime.timedelta(days=PASSES_AFTER_BI_FAILURE + 1)),
+    )
+    for n in range(PASSES_AFTER_BI_FAILURE if len(sterilisers) > 1 else 0):
+        book.probation_load(recall_at + datetime.timedelta(hours=2 + 24 * n))
     for pack in packs:
         t = _aware(today - datetime.timedelta(days=DAYS), 8 + rng.random() * 48)
         cycle, status = 1, PackStatus.COLLECTED
@@ -255,7 +271,8 @@ def _history(county, rng, centre, people, sterilisers, washers, packs, patients,
                 pack, cycle, Step.STERILISE, load_at, hospital_id, actor=operator, load_key=key
             )
             ready = load_at + datetime.timedelta(hours=26 if implant else 1.5)
-            if ready > now:  # an implant load still waiting for its BI
+            held = key[0] == 0 and scope_start < load_at <= recall_at
+            if ready > now or (held and ready >= recall_at):  # waiting for its BI, or held
                 status, pack.load_key = PackStatus.STERILISING, key
                 pack.sterilised_at = pack.expires_at = None
                 break
@@ -266,22 +283,13 @@ def _history(county, rng, centre, people, sterilisers, washers, packs, patients,
                 days=shelf_life_days(pack.packaging)
             )
             issue_at = ready + datetime.timedelta(hours=rng.uniform(2, 30))
-            held = key[0] == 0 and scope_start < load_at <= recall_at
-            if held and issue_at >= recall_at:
-                issue_at = None
-            if issue_at is None or issue_at > now:
-                if issue_at is None:  # quarantined in store, then reprocessed
-                    cycle += 1
-                    t = recall_at + datetime.timedelta(hours=2)
-                    book.event(pack, cycle, Step.COLLECT, t, hospital_id, actor=operator)
-                    status, pack.load_key = PackStatus.COLLECTED, None
-                    continue
-                break
+            if issue_at > now or (held and issue_at >= recall_at):
+                break  # in store (a held one is quarantined when the recall opens)
             book.event(pack, cycle, Step.ISSUE, issue_at, branch, actor=operator)
             status = PackStatus.ISSUED
             receive_at = issue_at + datetime.timedelta(hours=1.5)
-            if receive_at > now:
-                break
+            if receive_at > now or (held and receive_at >= recall_at):
+                break  # in transit
             book.event(
                 pack, cycle, Step.RECEIVE, receive_at, branch, actor=branch_staff.get(branch)
             )
@@ -289,8 +297,8 @@ def _history(county, rng, centre, people, sterilisers, washers, packs, patients,
             use_at = receive_at + datetime.timedelta(hours=rng.uniform(3, 96))
             people, doctors = patients.get(branch) or [], surgeons.get(branch) or []
             back = receive_at + datetime.timedelta(days=rng.uniform(3, 6))
-            if held and use_at >= recall_at:  # the branch sends the recalled pack back
-                use_at, back = now, max(recall_at, receive_at) + datetime.timedelta(hours=6)
+            if held and use_at >= recall_at:
+                break  # unused at the branch: the recall asks for it back
             if use_at < now and people and doctors and rng.random() < USED_SHARE:
                 book.event(
                     pack,
@@ -305,8 +313,8 @@ def _history(county, rng, centre, people, sterilisers, washers, packs, patients,
                 )
                 status = PackStatus.USED
                 back = use_at + datetime.timedelta(hours=rng.uniform(4, 30))
-            if back > now:
-                break
+            if back > now or (held and back >= recall_at and status != PackStatus.USED):
+                break  # a held one unused at the branch: the recall asks for it back
             cycle += 1
             book.event(pack, cycle, Step.COLLECT, back, branch, actor=operator)
             status, t = PackStatus.COLLECTED, back
@@ -322,9 +330,12 @@ def _history(county, rng, centre, people, sterilisers, washers, packs, patients,
 class _Book:
     """The loads, washer runs, B-D tests and events of the generated year."""
 
-    def __init__(self, centre, operator, sterilisers, washers, rng, *, failing: tuple) -> None:
+    def __init__(
+        self, centre, operator, sterilisers, washers, rng, *, failing: tuple, out_of_use: tuple
+    ) -> None:
         self.centre, self.operator, self.rng = centre, operator, rng
         self.failing = failing  # (day, hour) of the load whose BI turns positive
+        self.out_of_use = out_of_use  # when steriliser 1 takes no packs after the failure
         self.sterilisers, self.washers = sterilisers, washers
         self.loads: dict[tuple, SterilisationLoad] = {}
         self.washer_loads: dict[tuple, WasherLoad] = {}
@@ -363,9 +374,42 @@ class _Book:
         if hour is None:
             day, hour = day + datetime.timedelta(days=1), hours[0]
         machine = self.rng.randrange(len(self.sterilisers))
-        if (day, hour) == self.failing:
+        if implant:  # the implant loads run on the last steriliser
+            machine = len(self.sterilisers) - 1
+        elif (day, hour) == self.failing:
             machine = 0
+        elif (
+            machine == 0
+            and len(self.sterilisers) > 1
+            and (self.out_of_use[0] < _aware(day, hour) <= self.out_of_use[1])
+        ):
+            machine = 1
         return _aware(day, hour), (machine, day, hour)
+
+    def probation_load(self, at: datetime.datetime) -> None:
+        """An empty load of steriliser 1 with a BI, after its failure (WS 310.3-2016 4.4.1.4)."""
+        self.loads[(0, "probation", at)] = SterilisationLoad(
+            centre=self.centre,
+            machine=self.sterilisers[0],
+            cycle_number=0,
+            program="PV134",
+            status=LoadStatus.RELEASED,
+            started_at=at,
+            operator=self.operator,
+            finished_at=at + datetime.timedelta(minutes=50),
+            temperature=134,
+            minutes=4,
+            pressure_kpa=206,
+            physical_ok=True,
+            chemical_class=5,
+            chemical_ok=True,
+            bi_reason="probation",
+            bi_result=BiResult.NEGATIVE,
+            bi_read_at=at + datetime.timedelta(hours=24),
+            bi_read_by=self.operator,
+            released_at=at + datetime.timedelta(hours=24),
+            released_by=self.operator,
+        )
 
     def load(self, key: tuple, load_at: datetime.datetime) -> SterilisationLoad:
         machine, day, hour = key
@@ -433,6 +477,8 @@ class _Book:
             machine = self.sterilisers.index(load.machine)
             numbers[machine] += 1
             load.cycle_number = numbers[machine]
+            if load.bi_reason == "probation":
+                continue
             week = (machine, *timezone.localdate(load.started_at).isocalendar()[:2])
             if week in weeks and not load.has_implant:
                 continue

@@ -18,9 +18,10 @@ from lianxin.sterile.models import (
     PackEvent,
     Recall,
     SterilisationLoad,
+    Whereabouts,
 )
 from lianxin.sterile.queries import patients_touched
-from lianxin.sterile.rules import RecallReason, Step
+from lianxin.sterile.rules import PackStatus, RecallReason, Step
 from lianxin.testing.demo import module_county
 
 pytestmark = pytest.mark.django_db
@@ -84,6 +85,38 @@ def test_one_bi_failure_and_its_recall_finds_the_patients(county):
     assert found and found == patients_touched(loads)
     for item in recall.items.filter(use__isnull=False).select_related("use"):
         assert item.use.procedure and item.use.surgeon_id
+    # Still open: what it holds stays where it was found until it is returned or reprocessed.
+    assert recall.closed_at is None
+    waiting = recall.items.filter(accounted_at__isnull=True).select_related("pack")
+    assert waiting.exists()
+    for item in waiting:
+        assert item.pack.recalled and item.pack.cycle == item.cycle
+        assert item.pack.status in (PackStatus.ISSUED, PackStatus.RECEIVED)
+    held = recall.items.filter(whereabouts=Whereabouts.IN_CENTRE).select_related("pack")
+    assert all(i.pack.status == PackStatus.QUARANTINED for i in held)
+    assert not PackEvent.objects.filter(
+        pack__in=[
+            i.pack_id
+            for i in recall.items.exclude(
+                whereabouts__in=(Whereabouts.USED, Whereabouts.REPROCESSED)
+            )
+        ],
+        at__gt=recall.opened_at,
+    ).exists()
+
+
+def test_after_the_failure_the_steriliser_takes_no_pack_until_three_bis_pass(county):
+    failed = SterilisationLoad.objects.get(bi_result=BiResult.POSITIVE)
+    after = SterilisationLoad.objects.filter(
+        machine=failed.machine, started_at__gt=failed.bi_read_at
+    ).order_by("started_at")
+    first_three = list(after[:3])
+    assert [x.bi_result for x in first_three] == [BiResult.NEGATIVE] * 3
+    assert not any(x.events.exists() for x in first_three)
+    assert all(x.released_at >= x.bi_read_at for x in first_three)
+    assert not after.filter(
+        started_at__lt=first_three[-1].bi_read_at, events__isnull=False
+    ).exists()
 
 
 def test_the_centre_account_finds_a_second_person_to_check_its_packing(county):
