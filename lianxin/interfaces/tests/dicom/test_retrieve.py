@@ -200,3 +200,66 @@ def test_a_retrieve_without_its_key_is_refused(dicom_port, studies, devices, tmp
     # 0xA900, "Identifier does not match SOP Class" (PS3.4 C.4.3.1.4; dcmtk names it so).
     assert "Error: DataSetDoesNotMatchSOPClass" in text, text
     assert not [p for p in tmp_path.glob("*.dcm*") if p.is_file()]
+
+
+def _find(tmp_path: Path, name: str, aet: str, port: int, *keys: str) -> list:
+    out = tmp_path / name
+    out.mkdir()
+    args = []
+    for key in keys:
+        args += ["-k", key]
+    result = _run("findscu", "-S", "-X", "-od", str(out), *args, port=port, aet=aet)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return [dcmread(path) for path in sorted(out.glob("rsp*.dcm"))]
+
+
+def test_findscu_finds_the_patients_studies_series_and_images(
+    dicom_port, studies, devices, tmp_path
+):
+    found = _find(
+        tmp_path,
+        "studies",
+        "WS_COUNTY",
+        dicom_port,
+        "QueryRetrieveLevel=STUDY",
+        f"PatientID={PATIENT_ID}",
+        "StudyInstanceUID",
+        "ModalitiesInStudy",
+        "AccessionNumber",
+    )
+    assert {str(a.StudyInstanceUID) for a in found} == {PRIOR, CURRENT}
+    series = _find(
+        tmp_path,
+        "series",
+        "WS_COUNTY",
+        dicom_port,
+        "QueryRetrieveLevel=SERIES",
+        f"StudyInstanceUID={PRIOR}",
+        "SeriesInstanceUID",
+        "Modality",
+    )
+    assert [(str(s.SeriesInstanceUID), s.Modality) for s in series] == [(f"{PRIOR}.1", "CT")]
+    images = _find(
+        tmp_path,
+        "images",
+        "WS_COUNTY",
+        dicom_port,
+        "QueryRetrieveLevel=IMAGE",
+        f"StudyInstanceUID={PRIOR}",
+        f"SeriesInstanceUID={PRIOR}.1",
+        "SOPInstanceUID",
+    )
+    assert len(images) == 2
+    # Another county's workstation finds nothing of the patient.
+    assert (
+        _find(
+            tmp_path,
+            "outside",
+            "WS_OUTSIDE",
+            dicom_port,
+            "QueryRetrieveLevel=STUDY",
+            f"PatientID={PATIENT_ID}",
+            "StudyInstanceUID",
+        )
+        == []
+    )
