@@ -15,7 +15,7 @@ The worklist: ``--orders`` CT orders scheduled over 30 days around today at the 
 pynetdicom SCU (one association) asks for today's CT worklist (as a modality does in the
 morning) and for one patient's items, ``--finds`` times each; p50/p95 of the round trip.
 
-WADO-RS frames: ``lianxin serve`` (waitress) and a token-authenticated ``requests`` session ask
+WADO-RS frames: ``lianxin serve`` (gunicorn) and a token-authenticated ``requests`` session ask
 ``--frames`` times for frame 1 of a random stored instance
 (``multipart/related; type="application/octet-stream"``), then the same through WADO-URI.
 

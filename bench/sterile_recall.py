@@ -17,7 +17,7 @@ of every pack-cycle in it with its whereabouts and the patients touched
 (``queries.trace_loads``), timed in process; and the whole ``do_open_recall`` (scope, trace,
 items, notifications, audit) inside a transaction that is rolled back.
 
-Scan: starts ``lianxin serve`` (waitress, production mode) on a loopback port (the first free
+Scan: starts ``lianxin serve`` (gunicorn, production mode) on a loopback port (the first free
 one of ``--port`` and the 99 after it), signs in as the demo ``cssd`` account through the login
 form, and posts ``--scans`` issue scans of stored packs to ``/sterile/scan/issue/`` as the page's
 htmx form does (the answer is the result fragment); timed from the request to the last byte of
@@ -313,7 +313,7 @@ def main() -> None:
         )  # fmt: skip
         try:
             wait_for(port, server)
-            print(f"server: lianxin serve (waitress), 4 threads, production mode, port {port}")
+            print(f"server: lianxin serve (gunicorn), production mode, port {port}")
             time_scans(port, args.scans)
         finally:
             server.terminate()
