@@ -216,20 +216,53 @@ def critical_register(queryset: QuerySet[CriticalResult]) -> QuerySet[CriticalRe
     )
 
 
+def _in_reach(orders: QuerySet[ExamOrder], access: Any) -> QuerySet[ExamOrder]:
+    """The orders of the institutions whose patient registry the user reaches."""
+    if access.is_superuser:
+        return orders
+    reach = access.registry_institution_ids
+    return orders.filter(
+        Q(requester_institution_id__in=reach) | Q(performer_institution_id__in=reach)
+    )
+
+
+def network_results(user: Any, patient: Patient | None = None) -> QuerySet[ExamOrder]:
+    """The signed results the user reads on the patient pages (of the patients they may see,
+    from the institutions they reach), newest first: what a referring doctor may link to a
+    referral. ``patient`` narrows them to one patient."""
+    from lianxin.core.access import access_for
+
+    orders = ExamOrder.objects.filter(
+        signed_at__isnull=False, patient__in=Patient.objects.visible_to(user).values("pk")
+    )
+    if patient is not None:
+        orders = orders.filter(patient=patient)
+    return (
+        _in_reach(orders, access_for(user))
+        .select_related("exam", "performer_institution")
+        .order_by("-signed_at", "-id")
+    )
+
+
+def latest_signed_report(order: ExamOrder) -> Report | None:
+    """The order's signed report as it stands (its latest signed version), with its values."""
+    return (
+        Report.objects.filter(order=order, signed_at__isnull=False)
+        .select_related("author", "signed_by")
+        .prefetch_related("values")
+        .order_by("-version")
+        .first()
+    )
+
+
 def patient_results(user: Any, patient: Patient, limit: int = 30) -> dict[str, Any]:
     """Every exam of the patient from the whole network (the user may see the patient, so they
     see the results the network holds), with the recognition status of each."""
     from lianxin.core.access import access_for
 
-    access = access_for(user)
     if not Patient.objects.visible_to(user).filter(pk=patient.pk).exists():
         return {"results": [], "now": timezone.now()}
-    orders = ExamOrder.objects.filter(patient=patient)
-    if not access.is_superuser:
-        reach = access.registry_institution_ids
-        orders = orders.filter(
-            Q(requester_institution_id__in=reach) | Q(performer_institution_id__in=reach)
-        )
+    orders = _in_reach(ExamOrder.objects.filter(patient=patient), access_for(user))
     orders = list(
         orders.select_related(
             "exam__recognition_rule", "requester_institution", "performer_institution"

@@ -8,7 +8,7 @@ cannot disagree about the rules.
 from __future__ import annotations
 
 import django_filters
-from django.db.models import Q, Subquery
+from django.db.models import Prefetch, Q, Subquery
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
@@ -26,7 +26,13 @@ from lianxin.patients.models import Patient
 from lianxin.referrals import actions
 from lianxin.referrals.actions.consultations import Invitee
 from lianxin.referrals.inputs import STEPS, CreateReferralForm
-from lianxin.referrals.models import AppointmentSlot, Consultation, FollowUpItem, Referral
+from lianxin.referrals.models import (
+    AppointmentSlot,
+    Consultation,
+    FollowUpItem,
+    Referral,
+    ReferralResult,
+)
 from lianxin.referrals.queries import OPEN_REFERRALS, WORKLIST_ORDER
 from lianxin.referrals.rules import (
     ConsultationKind,
@@ -150,6 +156,17 @@ class SlotBriefSerializer(serializers.ModelSerializer):
         fields = ["id", "department", "starts_at", "ends_at"]
 
 
+class LinkedResultSerializer(serializers.Serializer):
+    """A network result linked to the referral (its page: ``referrals:linked-result``)."""
+
+    id = serializers.UUIDField(source="external_id", read_only=True)
+    order = serializers.UUIDField(source="order.external_id", read_only=True)
+    accession_number = serializers.CharField(source="order.accession_number", read_only=True)
+    exam = serializers.CharField(source="order.exam.name", read_only=True)
+    institution = serializers.CharField(source="order.performer_institution.name", read_only=True)
+    signed_at = serializers.DateTimeField(source="order.signed_at", read_only=True)
+
+
 class ReferralDetailSerializer(ReferralSerializer):
     history = HistorySerializer(source="transitions", many=True, read_only=True)
     follow_ups = FollowUpSerializer(many=True, read_only=True)
@@ -172,6 +189,16 @@ class ReferralDetailSerializer(ReferralSerializer):
     def get_slot(self, referral) -> dict | None:
         slot = AppointmentSlot.objects.filter(referral=referral).first()
         return SlotBriefSerializer(slot).data if slot else None
+
+
+class ReferralRecordSerializer(ReferralDetailSerializer):
+    """A referral as ``GET /api/referrals/{id}/`` reads it: the detail and the network results
+    linked to it (the step answers leave them out, to keep each step's queries down)."""
+
+    linked_results = LinkedResultSerializer(many=True, read_only=True)
+
+    class Meta(ReferralDetailSerializer.Meta):
+        fields = [*ReferralDetailSerializer.Meta.fields, "linked_results"]
 
 
 class ReferralReasonSerializer(serializers.Serializer):
@@ -255,11 +282,21 @@ class ReferralViewSet(
         if self.action == "list":
             return queryset.order_by(*WORKLIST_ORDER)
         if self.action == "retrieve":
-            return queryset.prefetch_related("transitions__actor", "follow_ups", "milestones")
+            return queryset.prefetch_related(
+                "transitions__actor",
+                "follow_ups",
+                "milestones",
+                Prefetch(
+                    "linked_results",
+                    ReferralResult.objects.select_related(
+                        "order__exam", "order__performer_institution"
+                    ),
+                ),
+            )
         return queryset
 
     def get_serializer_class(self):
-        return ReferralDetailSerializer if self.action == "retrieve" else ReferralSerializer
+        return ReferralRecordSerializer if self.action == "retrieve" else ReferralSerializer
 
     def create(self, request, *args, **kwargs):
         referral = run_api(CreateReferralForm, request)

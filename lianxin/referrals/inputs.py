@@ -16,8 +16,16 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
 from lianxin.core.access import access_for
-from lianxin.core.inputs import ActionForm, RowChoiceField, ScopedChoiceField, VersionField
+from lianxin.core.inputs import (
+    ActionForm,
+    RowChoiceField,
+    ScopedChoiceField,
+    ScopedMultipleChoiceField,
+    VersionField,
+)
 from lianxin.core.permissions import Perm
+from lianxin.diagnostics.models import ExamOrder
+from lianxin.diagnostics.queries import network_results
 from lianxin.network.models import Department, DepartmentKind, Institution
 from lianxin.patients.models import Patient
 from lianxin.referrals import actions
@@ -166,14 +174,27 @@ class CreateReferralForm(PlanInput):
         required=False,
         widget=forms.Textarea({"rows": 3}),
     )
+    linked_results = ScopedMultipleChoiceField(
+        ExamOrder.objects,
+        label=_("Results from the network"),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_("The receiving site reads the linked reports through the referral."),
+    )
     attachments = MultipleFileField(label=_("Attached results"), required=False)
     draft = forms.BooleanField(label=_("Save as a draft"), required=False)
 
     def setup(self) -> None:
         super().setup()
+        # The results the user reads on the patient pages, from anywhere in the network (not
+        # only those of their own institutions); another one is "Not found.".
+        linked = self.fields["linked_results"]
+        linked.queryset = network_results(self.user)
+        linked.label_from_instance = result_label
         if isinstance(self.target, Patient):
             # The page names the patient in its URL (already resolved): no second lookup.
             del self.fields["patient"]
+            self.offer("linked_results", network_results(self.user, self.target)[:50])
         requesting = requesting_institutions(self.user)
         self.offer("requester_institution", requesting)
         # Changing the direction reloads the page, so the destinations fit it.
@@ -221,8 +242,17 @@ class CreateReferralForm(PlanInput):
             care_plan=data["care_plan"],
             follow_ups=self.plan(),
             attachments=data["attachments"],
+            linked_results=list(data["linked_results"] or ()),
             draft=data["draft"],
         )
+
+
+def result_label(order: ExamOrder) -> str:
+    """A result as the form lists it: exam, where and when it was signed."""
+    from django.utils import timezone
+
+    signed = timezone.localtime(order.signed_at).strftime("%Y-%m-%d") if order.signed_at else ""
+    return f"{order.exam.name} · {order.performer_institution.name} · {signed}"
 
 
 def destinations(institutions, direction: Any, requester: Institution | None):

@@ -316,6 +316,38 @@ class ReferralAttachment(BaseModel):
         return self.name
 
 
+class ReferralResult(BaseModel):
+    """A result of the network (an exam order's signed report) linked to a referral by the
+    referring doctor, so that the receiving site reads it through the referral."""
+
+    referral = models.ForeignKey(
+        Referral,
+        verbose_name=_("referral"),
+        on_delete=models.CASCADE,
+        related_name="linked_results",
+    )
+    order = models.ForeignKey(
+        "diagnostics.ExamOrder",
+        verbose_name=_("exam order"),
+        on_delete=models.PROTECT,
+        related_name="referral_links",
+    )
+    linked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("linked by"), on_delete=models.PROTECT
+    )
+
+    class Meta:
+        verbose_name = _("linked result")
+        verbose_name_plural = _("linked results")
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "order"], name="referral_result_once")
+        ]
+
+    def __str__(self) -> str:
+        return str(self.order_id)
+
+
 class SlotQuerySet(ScopedQuerySet):
     def scope(self, access: Access) -> SlotQuerySet:
         # Slots are published to the community: everyone in the registry reach sees them.

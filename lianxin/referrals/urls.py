@@ -19,6 +19,11 @@ urlpatterns = [
         referrals.attachment,
         name="attachment",
     ),
+    path(
+        "<uuid:id>/results/<uuid:result_id>/",
+        referrals.linked_result,
+        name="linked-result",
+    ),
     path("slots/", slots.slot_list, name="slots"),
     path("slots/<uuid:id>/withdraw/", slots.slot_withdraw, name="slot-withdraw"),
     path(

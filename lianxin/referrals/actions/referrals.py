@@ -36,6 +36,7 @@ from lianxin.referrals.models import (
     GreenChannelEvent,
     Referral,
     ReferralAttachment,
+    ReferralResult,
 )
 from lianxin.referrals.rules import (
     ATTACHMENT_MAX_BYTES,
@@ -139,6 +140,37 @@ def _attach(referral: Referral, files: Sequence[UploadedFile], actor: Any) -> No
         )
 
 
+def _check_linked_results(actor: Any, patient: Patient, orders: Sequence[Any]) -> list[Any]:
+    """The distinct results to link: each a signed result of this patient that the actor reads
+    in the network (another is "Not found.", as an unknown id: nothing is told about it)."""
+    from lianxin.diagnostics.queries import network_results
+
+    ids = list(dict.fromkeys(order.pk for order in orders))
+    if not ids:
+        return []
+    found = {o.pk: o for o in network_results(actor).filter(pk__in=ids)}
+    if len(found) < len(ids):
+        raise ValidationError({"linked_results": [_("Not found.")]})
+    if any(o.patient_id != patient.pk for o in found.values()):
+        raise ValidationError({"linked_results": [_("This result is another patient's.")]})
+    return [found[pk] for pk in ids]
+
+
+def _link_results(referral: Referral, orders: Sequence[Any], actor: Any) -> None:
+    if not orders:
+        return
+    ReferralResult.objects.bulk_create(
+        ReferralResult(referral=referral, order=order, linked_by=actor) for order in orders
+    )
+    audit.record(
+        "referrals.referral.link_results",
+        actor=actor,
+        target=referral,
+        institution=referral.requester_institution_id,
+        after={"results": [o.accession_number for o in orders]},
+    )
+
+
 def do_create_referral(
     *,
     actor: Any,
@@ -157,11 +189,15 @@ def do_create_referral(
     care_plan: str = "",
     follow_ups: Iterable[PlanItem] = (),
     attachments: Sequence[UploadedFile] = (),
+    linked_results: Sequence[Any] = (),
     follows: Referral | None = None,
     draft: bool = False,
     now: datetime.datetime | None = None,
 ) -> Referral:
     """Refer a patient up to a specialist department, or down with a care plan.
+
+    ``linked_results`` are exam orders of the network (``diagnostics.queries.network_results``)
+    whose signed reports go with the referral: the receiving site reads them through it.
 
     The receiving institution gets access to the patient for as long as the referral needs; an
     emergency referral (green channel) notifies the receiving side at once and starts its
@@ -206,6 +242,7 @@ def do_create_referral(
             {"follow_ups": [_("A downward referral needs a care plan with at least one item.")]}
         )
     _check_attachments(attachments)
+    linked = _check_linked_results(actor, patient, linked_results)
 
     with transaction.atomic():
         referral = create_item(
@@ -233,6 +270,7 @@ def do_create_referral(
             for p in plan
         )
         _attach(referral, attachments, actor)
+        _link_results(referral, linked, actor)
         if not draft:
             _open_for_receiver(referral, actor)
         if urgency == Urgency.EMERGENCY:

@@ -159,6 +159,9 @@ def detail(request: HttpRequest, id) -> HttpResponse:
         .first(),
         "follow_ups": referral.follow_ups.select_related("done_by"),
         "attachments": referral.attachments.all(),
+        "linked_results": referral.linked_results.select_related(
+            "order__exam", "order__performer_institution"
+        ),
         "milestones": referral.milestones.select_related("recorded_by"),
         "milestone_choices": Milestone.choices,
         "slot": AppointmentSlot.objects.filter(referral=referral).first(),
@@ -191,3 +194,29 @@ def attachment(request: HttpRequest, id, attachment_id) -> HttpResponse:
     referral = _load(request, id)
     item = get_object_or_404(referral.attachments, external_id=attachment_id)
     return FileResponse(item.file.open("rb"), as_attachment=True, filename=item.name)
+
+
+@login_required
+def linked_result(request: HttpRequest, id, result_id) -> HttpResponse:
+    """A network result linked to the referral, read through the referral's access: both sides
+    of the referral open it, whether or not the order is one of their institutions'."""
+    from lianxin.diagnostics.models import ExamOrder
+    from lianxin.diagnostics.queries import latest_signed_report
+
+    referral = _load(request, id)
+    link = get_object_or_404(
+        referral.linked_results.select_related(
+            "order__exam", "order__performer_institution", "order__requester_institution"
+        ),
+        external_id=result_id,
+    )
+    record_patient_read(actor=request.user, patient=referral.patient, channel="referral")
+    order = link.order
+    context = {
+        "referral": referral,
+        "order": order,
+        "report": latest_signed_report(order),
+        # Those who may open the order itself get a link to its page.
+        "openable": ExamOrder.objects.visible_to(request.user).filter(pk=order.pk).exists(),
+    }
+    return render(request, "referrals/linked_result.html", context)
