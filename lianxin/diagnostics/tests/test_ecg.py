@@ -17,7 +17,7 @@ from lianxin.diagnostics.ecg import rules
 from lianxin.diagnostics.ecg.actions import do_decide_ecg_proposal, do_record_ecg
 from lianxin.diagnostics.ecg.analysis import analyse
 from lianxin.diagnostics.ecg.models import EcgRecording
-from lianxin.diagnostics.ecg.simulate import as_dicom, simulate
+from lianxin.diagnostics.ecg.simulate import as_dicom, simulate, simulate_known
 from lianxin.diagnostics.models import CriticalResult
 from lianxin.diagnostics.tests.helpers import order
 
@@ -142,6 +142,40 @@ def test_an_ecg_of_another_county_is_not_found(client, personas, centre):
 def test_the_measured_rate_of_noisy_simulated_records_is_within_two_beats(rate):
     m = analyse(simulated(heart_rate=rate, noise=0.05, seed=rate))
     assert abs(m.heart_rate - rate) <= 2
+
+
+@pytest.mark.parametrize(
+    ("rate", "noise", "wander"),
+    [
+        (40, 0.0, 0.0),
+        (75, 0.0, 0.0),
+        (120, 0.0, 0.0),
+        (180, 0.0, 0.0),
+        (60, 0.02, 0.05),
+        (100, 0.02, 0.05),
+        (150, 0.02, 0.05),
+    ],
+)
+def test_qrs_and_qt_are_within_20_ms_of_a_simulated_record_with_known_intervals(
+    rate, noise, wander
+):
+    wave, truth = simulate_known(rate, noise=noise, wander=wander, seed=rate)
+    m = analyse(wave)
+    assert abs(m.heart_rate - rate) <= 2
+    assert abs(m.qrs_ms - truth.qrs_ms) <= 20, (m.qrs_ms, truth.qrs_ms)
+    assert abs(m.qt_ms - truth.qt_ms) <= 20, (m.qt_ms, truth.qt_ms)
+
+
+def test_the_known_interval_simulator_places_its_waves_where_it_says():
+    wave, truth = simulate_known(75, noise=0.0)
+    fs = int(wave.sampling_rate)
+    onset = truth.qrs_onsets[2]
+    v6 = wave.leads["V6"]  # qR: the Q wave starts the QRS
+    assert np.all(v6[onset - 10 : onset - 1] == 0) and v6[onset + 3] < 0
+    end = onset + round(truth.qt_ms * fs / 1000)
+    ii = wave.leads["II"]
+    assert ii[end - 5] > 0 and np.all(ii[end + 1 : end + 10] == 0)
+    assert abs(ii[onset + round(truth.qrs_ms * fs / 1000) + 1]) < 1e-12  # the ST segment is flat
 
 
 def test_the_report_pdf_carries_the_tracing_on_an_a4_landscape_page(personas, centre):
