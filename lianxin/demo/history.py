@@ -3,9 +3,10 @@
 The steps write years of referrals, exams and registrations directly (``bulk_create``, for speed),
 so the actions' audit rows are not written one by one. This step writes them afterwards, in time
 order and hash-chained like any other row (``audit.record_many``): every workflow transition of
-every item (created, received, accepted … with the acting user and institution), and every
-resident's registration at their home institution. The audit page then shows the county's
-history and ``lianxin audit verify`` checks every row of it.
+every item (created, received, accepted … with the acting user and institution), every
+resident's registration at their home institution, and the network results linked to referrals.
+The audit page then shows the county's history and ``lianxin audit verify`` checks every row of
+it.
 """
 
 from __future__ import annotations
@@ -108,5 +109,39 @@ def _registration_entries() -> list[dict[str, Any]]:
     return entries
 
 
+def _linked_result_entries() -> list[dict[str, Any]]:
+    """One row per referral that links network results (as ``do_create_referral`` writes)."""
+    from lianxin.referrals.models import ReferralResult
+
+    grouped: dict[Any, dict[str, Any]] = {}
+    rows = ReferralResult.objects.order_by("referral_id", "order__signed_at").values_list(
+        "referral__external_id",
+        "referral__requester_institution_id",
+        "linked_by_id",
+        "linked_by__username",
+        "created_at",
+        "order__accession_number",
+    )
+    for referral, institution, actor, username, at, accession in rows.iterator(chunk_size=5000):
+        entry = grouped.setdefault(
+            referral,
+            {
+                "at": at,
+                "action": "referrals.referral.link_results",
+                "actor_id": actor,
+                "actor_label": username,
+                "institution": institution,
+                "target_type": "referrals.referral",
+                "target_id": referral,
+                "before": None,
+                "after": {"results": []},
+            },
+        )
+        entry["after"]["results"].append(accession)
+    return list(grouped.values())
+
+
 def build_audit_history(county: Any) -> int:
-    return audit.record_many(_registration_entries() + _transition_entries())
+    return audit.record_many(
+        _registration_entries() + _transition_entries() + _linked_result_entries()
+    )

@@ -226,3 +226,51 @@ def build_referrals(county: Any) -> Written:
 
 
 register_step("referrals", build_referrals, order=STEP_ORDER)
+
+
+# The results a referring doctor links to an up-referral: the patient's signed exams ordered by
+# the referring institution in the three months before the referral, at most two.
+LINK_WINDOW = 90 * DAY
+LINKS_PER_REFERRAL = 2
+
+
+def build_linked_results(county: Any) -> int:
+    """Demo step "referral-results", after the exams: the network's results linked to the
+    up-referrals as the referral form would have linked them (by the referring doctor, at the
+    referral's creation); the audit step writes their audit rows."""
+    from lianxin.diagnostics.models import ExamOrder
+    from lianxin.referrals.models import Referral, ReferralResult
+    from lianxin.referrals.rules import Direction
+
+    signed: dict[tuple[int, int], list[tuple[datetime.datetime, int]]] = {}
+    rows = ExamOrder.objects.filter(signed_at__isnull=False).values_list(
+        "patient_id", "requester_institution_id", "signed_at", "pk"
+    )
+    for patient, institution, at, pk in rows.iterator(chunk_size=5000):
+        signed.setdefault((patient, institution), []).append((at, pk))
+    links = []
+    referrals = Referral.objects.filter(direction=Direction.UP, requester__isnull=False)
+    for pk, patient, institution, requester, created in referrals.values_list(
+        "pk", "patient_id", "requester_institution_id", "requester_id", "created_at"
+    ).iterator(chunk_size=5000):
+        prior = [
+            (at, order)
+            for at, order in signed.get((patient, institution), ())
+            if created - LINK_WINDOW <= at < created
+        ]
+        for _at, order in sorted(prior, reverse=True)[:LINKS_PER_REFERRAL]:
+            links.append(
+                ReferralResult(
+                    referral_id=pk,
+                    order_id=order,
+                    linked_by_id=requester,
+                    created_at=created,
+                    updated_at=created,
+                )
+            )
+    with historical_timestamps(ReferralResult):
+        ReferralResult.objects.bulk_create(links, batch_size=2000)
+    return len(links)
+
+
+register_step("referral-results", build_linked_results, order=180)

@@ -138,3 +138,40 @@ def test_the_demo_ct_finds_an_order_on_its_worklist(county):
     ct = ApplicationEntity.objects.get(ae_title="CT_YXZX")
     items = list(matching_orders(ct, query))
     assert items and all(o.exam.modality == "CT" and not o.studies.exists() for o in items)
+
+
+def test_demo_up_referrals_link_the_patients_earlier_results_and_the_receiver_opens_them(county):
+    from django.test import Client
+    from django.urls import reverse
+
+    from lianxin.core.audit import AuditEvent
+    from lianxin.referrals.models import ReferralResult
+
+    links = ReferralResult.objects.select_related("referral", "order")
+    assert links.exists()
+    for link in links[:200]:
+        referral, order = link.referral, link.order
+        assert order.patient_id == referral.patient_id
+        assert order.requester_institution_id == referral.requester_institution_id
+        assert order.signed_at < referral.created_at == link.created_at
+        assert link.linked_by_id == referral.requester_id
+    audited = AuditEvent.objects.filter(action="referrals.referral.link_results")
+    assert audited.count() == links.values("referral").distinct().count()
+    # The receiving side opens a linked result through the referral.
+    from lianxin.referrals.models import Referral
+
+    link = links.filter(referral__status__in=["requested", "received", "accepted"]).first()
+    link = link or links.first()
+    members = link.referral.performer_institution.memberships.select_related("user")
+    receiver = next(
+        m.user
+        for m in members
+        if Referral.objects.visible_to(m.user).filter(pk=link.referral_id).exists()
+    )
+    client = Client()
+    client.force_login(receiver)
+    url = reverse(
+        "referrals:linked-result",
+        kwargs={"id": link.referral.external_id, "result_id": link.external_id},
+    )
+    assert client.get(url).status_code == 200
