@@ -175,3 +175,18 @@ def test_demo_up_referrals_link_the_patients_earlier_results_and_the_receiver_op
         kwargs={"id": link.referral.external_id, "result_id": link.external_id},
     )
     assert client.get(url).status_code == 200
+
+
+def test_the_demo_shows_the_features_issue_11_asked_for(county):
+    """Open critical results waiting for acknowledgement, pathology specimens, a break-glass
+    access and results linked to referrals."""
+    from lianxin.core.audit import AuditEvent
+    from lianxin.core.workflow import OPEN_STATUSES
+    from lianxin.diagnostics.models import Specimen
+    from lianxin.referrals.models import ReferralResult
+
+    assert CriticalResult.objects.filter(status__in=OPEN_STATUSES).exists()
+    # A county this small has one open pathology order; the full demo has more, in more states.
+    assert Specimen.objects.exists()
+    assert AuditEvent.objects.filter(action="patient.break_glass").exists()
+    assert ReferralResult.objects.exists()
