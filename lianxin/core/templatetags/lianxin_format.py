@@ -14,7 +14,8 @@ import re
 from typing import Any
 
 from django import template
-from django.core.exceptions import ObjectDoesNotExist
+from django.apps import apps
+from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist
 from django.utils import dateformat, timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -141,9 +142,30 @@ def _readable(value: Any) -> str:
     return str(value)
 
 
-def _field_label(key: str) -> str:
-    """A stored key (``birth_date``) as the field's name in the current language where one is
-    known (the models' own verbose names), else the key with spaces."""
+def _model_of(event: Any) -> Any:
+    """The model an audit row's ``target_type`` (``referrals.referral``) names, if any."""
+    label = getattr(event, "target_type", "") or ""
+    try:
+        return apps.get_model(label)
+    except (LookupError, ValueError):
+        return None
+
+
+def _field_label(key: str, model: Any = None) -> str:
+    """A stored key (``birth_date``) as the field's name in the current language: the target
+    model's own verbose name (a relation's by the model it points to), else the key with spaces
+    as a message."""
+    if model is not None:
+        try:
+            field = model._meta.get_field(key)
+        except FieldDoesNotExist:
+            field = None
+        if field is not None:
+            name = getattr(field, "verbose_name", None)
+            if not name and field.related_model is not None:
+                name = field.related_model._meta.verbose_name
+            if name:
+                return str(name)
     spaced = str(key).replace("_", " ")
     return str(_(spaced))
 
@@ -153,11 +175,12 @@ def changes(event: Any) -> list[tuple[str, str, str]]:
     """An audit row's before/after as ``(field, before, after)`` rows a person can read."""
     before = event.before if isinstance(event.before, dict) else {}
     after = event.after if isinstance(event.after, dict) else {}
+    model = _model_of(event)
     rows = []
     for key in [*before, *(k for k in after if k not in before)]:
         rows.append(
             (
-                _field_label(key),
+                _field_label(key, model),
                 _value(key, before.get(key)) if key in before else "",
                 _value(key, after.get(key)) if key in after else "",
             )

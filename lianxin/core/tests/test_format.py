@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime
 
+import pytest
 from django.utils import timezone
 
 from lianxin.core.templatetags.lianxin_format import when
@@ -47,3 +48,44 @@ def test_rates_read_as_percentages():
     assert percent(0.8136, 1) == "81.4%"
     assert percent(0.5, 1) == "50%"
     assert percent(None) == "—"
+
+
+@pytest.mark.django_db
+def test_a_person_shows_by_name_and_title_never_by_user_name():
+    from django.utils import translation
+
+    from lianxin.core.templatetags.lianxin_format import person
+    from lianxin.testing.factories import PractitionerFactory, UserFactory
+    from lianxin.workforce.models import Title
+
+    doctor = UserFactory(username="doctor_14_232", display_name="")
+    PractitionerFactory(name="林志远", title=Title.CHIEF, user=doctor)
+    clerk = UserFactory(username="clerk7", display_name="王芳")
+    with translation.override("zh-hans"):
+        assert person(doctor) == "林志远 主任医师"
+        assert person(clerk) == "王芳"
+    assert person(None) == ""
+
+
+def test_an_audit_rows_change_reads_as_fields_in_local_time_and_named_states():
+    from types import SimpleNamespace
+
+    from django.utils import translation
+
+    from lianxin.core.templatetags.lianxin_format import changes
+
+    event = SimpleNamespace(
+        target_type="referrals.referral",
+        before={"status": "accepted", "slot": None},
+        after={"status": "in-progress", "arrived_at": "2026-03-02T01:05:00+00:00", "slot": ["A"]},
+    )
+    with translation.override("zh-hans"):
+        rows = changes(event)
+    # Fields by their names, states by their names, moments in the configured time zone
+    # (Asia/Shanghai: 01:05 UTC is 09:05), nothing left as ISO text or a Python value.
+    assert ("状态", "已接受", "进行中") in rows
+    assert ("到达时间", "", "2026-03-02 09:05") in rows
+    # A relation by the name of what it points to (the referral's reserved slot).
+    assert ("预留号源", "—", "A") in rows
+    # A key no model names still reads as a message, never raises.
+    assert changes(SimpleNamespace(target_type="nowhere.thing", before={}, after={"x": 1}))
