@@ -221,3 +221,25 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def test_the_demo_server_escalates_overdue_items_itself(demo_mode, served, monkeypatch):
+    """No worker runs beside the demo: its process runs the scheduler (escalation every few
+    minutes) while it serves, and stops it when the server stops."""
+    from lianxin.core import schedule
+    from lianxin.demo.management.commands import demo as demo_command
+
+    events = []
+
+    class Recorded(schedule.Scheduler):
+        def start(self):
+            events.append(("start", [job.name for job in schedule.jobs()]))
+
+        def stop(self):
+            events.append(("stop", None))
+
+    monkeypatch.setattr(demo_command, "Scheduler", Recorded)
+    run("demo", *SMALL, "--hl7-port", "-1", "--dicom-port", "-1")
+    assert [name for name, _ in events] == ["start", "stop"]
+    assert "escalate" in events[0][1]
+    assert served and "bind" in served[-1]
