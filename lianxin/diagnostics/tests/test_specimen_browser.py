@@ -44,6 +44,8 @@ def browser_page(monkeypatch):
 def test_a_scanned_barcode_offers_its_next_step_and_enter_records_it(
     live_server, personas, centre, pathology, browser_page
 ):
+    from playwright.sync_api import expect
+
     specimen = actions.do_register_specimen(
         actor=personas.doctor, order=order(personas, "BIOPSY"), barcode="BL-5000", site="胃窦"
     )
@@ -58,13 +60,14 @@ def test_a_scanned_barcode_offers_its_next_step_and_enter_records_it(
     # The field has the focus: the scanner types into it and ends with Enter. The browser
     # applies autofocus at its next rendering step, which a loaded machine may run after the
     # load event: wait for the focus as a scanning user would, instead of typing into nothing.
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'barcode'")
+    expect(page.locator("input[name=barcode]")).to_be_focused()
     page.keyboard.type("bl-5000")
     page.keyboard.press("Enter")
     # htmx puts the specimen in place; its next step's button takes the focus.
     # The focus moves after the swap settles, a moment later on a loaded machine: wait for it.
-    page.wait_for_selector("#scan form button[type=submit]")
-    page.wait_for_function("document.activeElement && document.activeElement.closest('#scan')")
+    # (A locator assertion, not wait_for_function: a string predicate is evaluated with eval,
+    # which the page's Content-Security-Policy refuses.)
+    expect(page.locator("#scan form button[type=submit]")).to_be_focused()
     assert page.input_value("input[name=barcode]") == ""
     if os.environ.get("LIANXIN_SCREENSHOT"):
         page.screenshot(path=os.environ["LIANXIN_SCREENSHOT"], full_page=True)
@@ -72,7 +75,7 @@ def test_a_scanned_barcode_offers_its_next_step_and_enter_records_it(
     page.wait_for_selector(".messages li.success")
     assert Specimen.objects.get(pk=specimen.pk).status == "sent"
     # Back to the field for the next label.
-    page.wait_for_function("document.activeElement && document.activeElement.name === 'barcode'")
+    expect(page.locator("input[name=barcode]")).to_be_focused()
     page.keyboard.type("XX-0000")
     page.keyboard.press("Enter")
     page.wait_for_selector("#scan .errors")
