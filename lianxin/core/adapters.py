@@ -35,6 +35,28 @@ from lianxin.core.inputs import (
 )
 
 
+def run_action(request: HttpRequest, form, action: Callable[[], Any], success: str) -> bool:
+    """Call an action for a page that is not (yet) an ActionForm; put its errors on ``form``
+    (or the page's messages when there is none) and report success."""
+    try:
+        action()
+    except ValidationError as exc:
+        if form is not None and hasattr(exc, "error_dict"):
+            for field, errors in exc.message_dict.items():
+                form.add_error(field if field in form.fields else None, errors)
+        else:
+            messages.error(request, " ".join(exc.messages))
+        return False
+    except ActionError as exc:
+        if form is not None:
+            form.add_error(None, str(exc))
+        else:
+            messages.error(request, str(exc))
+        return False
+    messages.success(request, success)
+    return True
+
+
 def submit(form: ActionForm) -> bool:
     """Validate ``form`` and call its action; errors (the form's or the action's) land on the
     form. The action's result is ``form.result``. Returns whether it worked."""

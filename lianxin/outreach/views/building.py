@@ -12,6 +12,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from lianxin.core.access import access_for
+from lianxin.core.adapters import run_action
 from lianxin.core.permissions import Perm
 from lianxin.network.models import Institution, Tier
 from lianxin.outreach import actions
@@ -23,7 +24,7 @@ from lianxin.outreach.models import (
     TrainingPlacement,
 )
 from lianxin.outreach.rules import AssessmentResult
-from lianxin.outreach.views.common import require_registry, run_action
+from lianxin.outreach.views.common import require_registry
 from lianxin.workforce.models import Practitioner
 
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from lianxin.core.access import access_for, get_for_user
+from lianxin.core.adapters import run_action
 from lianxin.network.models import Institution, Tier
 from lianxin.outreach import actions
 from lianxin.outreach.forms import AttendanceForm, CourseForm, SessionForm
@@ -22,7 +23,6 @@ from lianxin.outreach.views.common import (
     may_manage,
     outreach_offices,
     require_registry,
-    run_action,
 )
 from lianxin.workforce.models import Practitioner
 

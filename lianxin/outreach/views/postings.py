@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianxin.core.access import access_for, get_for_user
+from lianxin.core.adapters import run_action
 from lianxin.core.permissions import Perm
 from lianxin.network.models import Institution, Tier
 from lianxin.outreach import actions, queries
@@ -22,7 +23,7 @@ from lianxin.outreach.actions.postings import can_record_activity
 from lianxin.outreach.forms import ActivityForm, CancelForm, PeriodForm, PostingForm
 from lianxin.outreach.models import Posting
 from lianxin.outreach.rules import PostingKind
-from lianxin.outreach.views.common import may_manage, require_registry, run_action
+from lianxin.outreach.views.common import may_manage, require_registry
 from lianxin.workforce.models import Practitioner
 
 POSTING_RELATED = ("practitioner", "home_institution", "host_institution", "host_department")

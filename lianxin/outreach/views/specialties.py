@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 
 from lianxin.core.access import get_for_user
+from lianxin.core.adapters import run_action
 from lianxin.network.models import Agreement, Institution, Tier
 from lianxin.outreach import actions
 from lianxin.outreach.forms import SpecialtyForm
@@ -21,7 +22,6 @@ from lianxin.outreach.views.common import (
     may_manage,
     outreach_offices,
     require_registry,
-    run_action,
 )
 
 SPECIALTY_RELATED = ("lead_institution", "host_institution", "agreement", "specialty")

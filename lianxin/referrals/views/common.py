@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any
-
-from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 
 from lianxin.core.access import access_for
-from lianxin.core.errors import ActionError
 from lianxin.core.permissions import Perm
 from lianxin.referrals import inputs
 
@@ -36,24 +31,3 @@ def care_institutions(request: HttpRequest):
 
 
 departments_of = inputs.departments_of
-
-
-def run_action(request: HttpRequest, form, action: Callable[[], Any], success: str) -> bool:
-    """Call an action; put its errors on the form (or the page) and report success."""
-    try:
-        action()
-    except ValidationError as exc:
-        if form is not None and hasattr(exc, "error_dict"):
-            for field, errors in exc.message_dict.items():
-                form.add_error(field if field in form.fields else None, errors)
-        else:
-            messages.error(request, " ".join(exc.messages))
-        return False
-    except ActionError as exc:
-        if form is not None:
-            form.add_error(None, str(exc))
-        else:
-            messages.error(request, str(exc))
-        return False
-    messages.success(request, success)
-    return True

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_POST
 
 from lianxin.core.access import access_for, get_for_user
 from lianxin.core.adapters import errors_to_messages as _form_errors
+from lianxin.core.adapters import run_action
 from lianxin.core.permissions import Perm
 from lianxin.core.workflow import OPEN_STATUSES, allowed_transitions
 from lianxin.patients.actions import record_patient_read, record_patients_listed
@@ -34,7 +35,6 @@ from lianxin.referrals.views.common import (
     departments_of,
     requesting_institutions,
     require_workflow_role,
-    run_action,
 )
 from lianxin.workforce.models import Practitioner
 

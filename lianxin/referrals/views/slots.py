@@ -12,12 +12,13 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from lianxin.core.access import access_for, get_for_user
+from lianxin.core.adapters import run_action
 from lianxin.core.permissions import Perm
 from lianxin.network.models import Department
 from lianxin.referrals import actions
 from lianxin.referrals.forms import SlotsForm
 from lianxin.referrals.models import AppointmentSlot
-from lianxin.referrals.views.common import require_workflow_role, run_action
+from lianxin.referrals.views.common import require_workflow_role
 
 
 @login_required
